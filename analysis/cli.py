@@ -1,0 +1,71 @@
+"""The ``landscapes`` command: a thin layer over functions users can call from Python.
+
+Each sub-command lives in its own module under :mod:`analysis.commands` and provides
+``register(subparsers)``, which adds its parser and sets ``func`` to a function taking the
+parsed arguments. Errors in user input are printed as one line (exit status 2), not as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import landscapes
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="landscapes",
+        description=(
+            "Explore high-dimensional energy landscapes: the spherical p-spin glass and "
+            "neural-network losses behind one Energy interface, measured with the same "
+            "instruments (descents, samplers, Hessian spectra, critical points) and checked "
+            "against exact theory. Every command writes a run folder (config.json, tables, "
+            "arrays, figures) that can be resumed."
+        ),
+        epilog="Run 'landscapes COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"landscapes {landscapes.__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import analysis.commands as commands_pkg
+
+    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"analysis.commands.{info.name}")
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``landscapes`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        rc = args.func(args)
+    except ValueError as exc:
+        print(f"landscapes {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"\nlandscapes {args.command}: interrupted; results written so far are kept "
+            "(rerun with --resume RUN_DIR to continue)",
+            file=sys.stderr,
+        )
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

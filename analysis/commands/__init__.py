@@ -1,0 +1,1 @@
+"""Sub-commands of the ``landscapes`` CLI, one module each (discovered automatically)."""

@@ -1,0 +1,13 @@
+"""pspin: the spherical p-spin glass, its models and its exact theory."""
+
+from pspin.model import COUPLING_ENSEMBLES, MixedPSpin, SphericalPSpin
+
+__all__ = ["SphericalPSpin", "MixedPSpin", "COUPLING_ENSEMBLES", "theory"]
+
+
+def __getattr__(name):
+    if name == "theory":
+        import importlib
+
+        return importlib.import_module("pspin.theory")
+    raise AttributeError(f"module 'pspin' has no attribute {name!r}")

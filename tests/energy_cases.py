@@ -1,0 +1,21 @@
+"""Every Energy the contract suite checks: one line each, ``name: factory(seed) -> Energy``.
+
+A new energy joins the whole contract suite (tests/test_contract.py) by adding one line here.
+Keep the instances small: the suite builds dense Hessians by finite differences.
+"""
+
+from __future__ import annotations
+
+from landscapes import Quadratic
+from pspin import MixedPSpin, SphericalPSpin
+
+ENERGY_CASES = {
+    "quadratic-euclidean": lambda seed: Quadratic(dim=7, manifold="euclidean", seed=seed),
+    "quadratic-sphere": lambda seed: Quadratic(dim=7, manifold="sphere", seed=seed),
+    "pspin-p2": lambda seed: SphericalPSpin(9, 2, seed=seed),
+    "pspin-p3": lambda seed: SphericalPSpin(9, 3, seed=seed),
+    "pspin-p4": lambda seed: SphericalPSpin(7, 4, seed=seed),
+    "pspin-p3-rademacher": lambda seed: SphericalPSpin(8, 3, seed=seed, couplings="rademacher"),
+    "mixed-3+4": lambda seed: MixedPSpin(7, {3: 0.5, 4: 0.5}, seed=seed),
+    "mixed-2+3": lambda seed: MixedPSpin(8, {2: 0.3, 3: 1.0}, seed=seed, couplings="exponential"),
+}
