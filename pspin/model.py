@@ -63,7 +63,11 @@ def _fill_couplings(out: np.ndarray, rng: np.random.Generator, ensemble: str) ->
         sl = out[i]
         n = sl.size
         if ensemble == "gaussian":
-            rng.standard_normal(out=sl.reshape(-1), dtype=dt)
+            # always drawn in float64, so float32 models are the float64 ones rounded
+            if dt == np.float64:
+                rng.standard_normal(out=sl.reshape(-1))
+            else:
+                sl[...] = rng.standard_normal(size=n).reshape(sl.shape)
         elif ensemble == "rademacher":
             sl[...] = (2 * rng.integers(0, 2, size=n, dtype=np.int8) - 1).reshape(sl.shape)
         elif ensemble == "uniform":
@@ -226,7 +230,7 @@ class SphericalPSpin(Energy):
             return np.broadcast_to(self._S, (K, N, N))
         Z = X @ self._S  # (K, N^{p-1}): the one pass over the couplings
         for _ in range(p - 3):
-            Z = np.einsum("ki,kij->kj", X, Z.reshape(K, N, -1))
+            Z = np.matmul(X[:, None, :], Z.reshape(K, N, -1))[:, 0, :]
         return Z.reshape(K, N, N)
 
     def _chunks(self, K: int):

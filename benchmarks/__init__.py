@@ -1,0 +1,1 @@
+"""Performance measurements; run each with ``python -m benchmarks.<name>`` (see README.md)."""
