@@ -33,6 +33,7 @@ __all__ = [
     "Slice2D",
     "PathResult",
     "PCAPlane",
+    "ParameterGroups",
     "parameter_groups",
     "filter_normalize",
     "random_directions",
@@ -203,23 +204,34 @@ def _walk(obj, out: list) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ParameterGroups:
+    """Filters of a network: a group label per parameter and which parameters are biases.
+
+    Attributes
+    ----------
+    labels : ndarray of int (dim,)
+        Group (neuron, or layer) of each parameter; each bias vector is one group. ``-1`` marks parameters every direction ignores (zeroed).
+    is_bias : ndarray of bool (dim,)
+        Bias parameters (zeroed when ``ignore_bias``, Li et al.'s "biasbn" choice).
+    """
+
+    labels: np.ndarray
+    is_bias: np.ndarray
+
+
 def parameter_groups(
     energy: Energy, *, by: str = "filter", neuron_axis: int | None = None
-) -> np.ndarray:
-    """Filter (neuron) index of every parameter, ``-1`` for biases (Li et al.'s grouping).
-
-    With ``by="layer"`` every weight tensor is one group instead (layer normalization).
+) -> ParameterGroups:
+    """Li et al.'s filters of a network: one group per neuron (or per layer with ``by="layer"``).
 
     Reads the layer structure from ``energy.unflatten`` applied to ``arange(dim)``: every
     array with two or more axes is a weight tensor whose slices along the *neuron axis* are
-    the filters; 1-D arrays are biases. The neuron axis is ``neuron_axis`` if given, else the
-    energy's ``neuron_axis`` attribute, else the axis whose length equals that of the bias
-    that follows the weight (the last axis when ambiguous, the ``X @ W + b`` convention).
-
-    Returns
-    -------
-    ndarray of int (dim,)
-        Group label of each parameter; ``-1`` for biases.
+    the filters (a unit's incoming weights); every 1-D array is a bias vector and forms one
+    group of its own (so a bias direction, when kept, has the norm of the layer's bias and the
+    normalization stays invariant under rescaling a layer's weights and bias together). The neuron axis is ``neuron_axis`` if given,
+    else the energy's ``neuron_axis`` attribute, else the axis whose length equals that of
+    the following bias (the last axis when ambiguous: the ``Z = A W + b`` convention).
 
     Raises
     ------
@@ -232,20 +244,24 @@ def parameter_groups(
             f"{type(energy).__name__} has no unflatten(); pass groups= (one neuron label per "
             "parameter, -1 for ignored ones) or use normalization='model'"
         )
-    arrays: list[np.ndarray] = []
-    _walk(unflatten(np.arange(energy.dim, dtype=np.float64)), arrays)
     if by not in ("filter", "layer"):
         raise ValueError(f"by must be 'filter' or 'layer'; got {by!r}")
+    arrays: list[np.ndarray] = []
+    _walk(unflatten(np.arange(energy.dim, dtype=np.float64)), arrays)
     axis_attr = neuron_axis if neuron_axis is not None else getattr(energy, "neuron_axis", None)
-    groups = np.full(energy.dim, -2, dtype=np.int64)
+    labels = np.full(energy.dim, -2, dtype=np.int64)
+    is_bias = np.zeros(energy.dim, dtype=bool)
     next_label = 0
     for i, a in enumerate(arrays):
         idx = np.rint(a).astype(np.int64)
         if a.ndim <= 1:
-            groups[idx.reshape(-1)] = -1
+            flat = idx.reshape(-1)
+            is_bias[flat] = True
+            labels[flat] = next_label  # one group per bias vector (invariant under layer scaling)
+            next_label += 1
             continue
         if by == "layer":
-            groups[idx.reshape(-1)] = next_label
+            labels[idx.reshape(-1)] = next_label
             next_label += 1
             continue
         if axis_attr is not None:
@@ -258,51 +274,54 @@ def parameter_groups(
                 if matches and (a.ndim - 1) not in matches:
                     ax = matches[0]
         moved = np.moveaxis(idx, ax, 0).reshape(a.shape[ax], -1)
-        labels = next_label + np.arange(a.shape[ax])
-        groups[moved] = labels[:, None]
+        neuron = next_label + np.arange(a.shape[ax])
+        labels[moved] = neuron[:, None]
         next_label += a.shape[ax]
-    if np.any(groups == -2):
+    if np.any(labels == -2):
         raise ValueError(
             "energy.unflatten does not cover every parameter exactly once; pass groups= instead"
         )
-    return groups
+    return ParameterGroups(labels, is_bias)
 
 
-def _check_groups(groups, dim: int) -> np.ndarray:
-    g = np.asarray(groups)
-    if g.shape != (dim,) or not np.issubdtype(g.dtype, np.integer):
+def _check_groups(groups, dim: int) -> ParameterGroups:
+    if isinstance(groups, ParameterGroups):
+        g, b = np.asarray(groups.labels), np.asarray(groups.is_bias, dtype=bool)
+    else:
+        g, b = np.asarray(groups), np.zeros(dim, dtype=bool)
+    if g.shape != (dim,) or not np.issubdtype(g.dtype, np.integer) or b.shape != (dim,):
         raise ValueError(
             f"groups must be an integer array of shape ({dim},); got {g.dtype} {g.shape}"
         )
     if np.any(g < -1):
         raise ValueError("groups must be >= -1 (-1 marks parameters the direction ignores)")
-    return g.astype(np.int64)
+    return ParameterGroups(g.astype(np.int64), b)
 
 
 def filter_normalize(
-    x: np.ndarray, d: np.ndarray, groups: np.ndarray, *, ignore_bias: bool = True
+    x: np.ndarray, d: np.ndarray, groups, *, ignore_bias: bool = True
 ) -> np.ndarray:
     """Li et al.'s filter normalization of a direction ``d`` at parameters ``x``.
 
     Within every group ``j >= 0`` the direction is rescaled to the norm of the parameters:
-    ``d_j <- d_j |x_j| / |d_j|``. Parameters labelled ``-1`` (biases) are zeroed when
-    ``ignore_bias`` (the "biasbn" choice), else normalized together as one group.
-    Returns a new array; neither input is modified.
+    ``d_j <- d_j |x_j| / |d_j|``. ``groups`` is a :class:`ParameterGroups` or an integer
+    array of labels; parameters labelled ``-1`` are zeroed, and so are biases when
+    ``ignore_bias`` (Li et al.'s "biasbn" choice); otherwise a bias vector is normalized as one
+    group. Returns a new array; neither input is modified.
     """
     x = np.asarray(x, dtype=np.float64)
     d = np.asarray(d, dtype=np.float64)
-    g = _check_groups(groups, x.shape[0])
+    pg = _check_groups(groups, x.shape[0])
     if d.shape != x.shape:
         raise ValueError(f"d must have shape {x.shape}; got {d.shape}")
-    out = np.zeros_like(d)
-    labels = g.copy()
+    labels = pg.labels
     mask = labels >= 0
-    if not ignore_bias:
-        labels = np.where(labels < 0, labels.max(initial=-1) + 1, labels)
-        mask = np.ones_like(mask)
-    n = int(labels.max(initial=-1)) + 1
-    if n == 0:
+    if ignore_bias:
+        mask &= ~pg.is_bias
+    out = np.zeros_like(d)
+    if not mask.any():
         return out
+    n = int(labels[mask].max()) + 1
     xs = np.bincount(labels[mask], weights=x[mask] ** 2, minlength=n)
     ds = np.bincount(labels[mask], weights=d[mask] ** 2, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -87,7 +87,9 @@ def _as_chains(x, name: str = "x") -> np.ndarray:
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2:
-        raise ValueError(f"{name} must have shape (n,) or (n, K) with time along axis 0; got {a.shape}")
+        raise ValueError(
+            f"{name} must have shape (n,) or (n, K) with time along axis 0; got {a.shape}"
+        )
     if a.shape[0] < 2:
         raise ValueError(f"{name} needs at least 2 time points; got {a.shape[0]}")
     if not np.all(np.isfinite(a)):
@@ -179,9 +181,7 @@ def batch_means(x, *, batch_size: int | None = None, min_factor: float = 10.0) -
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
         b = int(batch_size)
         if b > n // 2:
-            raise ValueError(
-                f"batch_size {b} leaves fewer than 2 blocks in a chain of length {n}"
-            )
+            raise ValueError(f"batch_size {b} leaves fewer than 2 blocks in a chain of length {n}")
         tau = float("nan")
     nb = n // b
     blocks = a[: nb * b].reshape(nb, b, k).mean(axis=1).reshape(-1)

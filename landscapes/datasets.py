@@ -8,9 +8,11 @@ run folders.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
+
 import numpy as np
 
 from landscapes._validation import check_int, check_positive
@@ -148,14 +150,16 @@ class Dataset:
 
 
 # ----------------------------------------------------------------------------- validation
-def _check_X(X, name: str) -> np.ndarray:
+def _check_inputs(X, name: str) -> np.ndarray:
     arr = np.asarray(X)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
         raise ValueError(f"{name} must be a real numeric array; got dtype {arr.dtype}")
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features); got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a 2-D array (n_samples, n_features); got shape {arr.shape}"
+        )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
     arr = np.asarray(arr, dtype=np.float64)
@@ -192,7 +196,9 @@ def _check_y(y, n: int, task: str, n_classes: int | None, name: str) -> np.ndarr
             )
         return lab
     if arr.ndim not in (1, 2):
-        raise ValueError(f"regression targets {name} must have shape (n,) or (n, m); got {arr.shape}")
+        raise ValueError(
+            f"regression targets {name} must have shape (n,) or (n, m); got {arr.shape}"
+        )
     if arr.ndim == 2 and arr.shape[1] == 0:
         raise ValueError(f"regression targets {name} are empty (shape {arr.shape})")
     f = np.asarray(arr, dtype=np.float64)
@@ -234,10 +240,10 @@ def from_arrays(
     """
     if task not in _TASKS:
         raise ValueError(f"unknown task {task!r}; choose 'classification' or 'regression'")
-    Xa = _check_X(X, "X")
+    Xa = _check_inputs(X, "X")
     if (X_test is None) != (y_test is None):
         raise ValueError("give both X_test and y_test, or neither")
-    Xt = None if X_test is None else _check_X(X_test, "X_test")
+    Xt = None if X_test is None else _check_inputs(X_test, "X_test")
     if Xt is not None and Xt.shape[1] != Xa.shape[1]:
         raise ValueError(f"X_test has {Xt.shape[1]} features but X has {Xa.shape[1]}")
     if task == "classification":
@@ -300,6 +306,19 @@ def _stratified_split(y: np.ndarray, test_size: float | int, rng: np.random.Gene
     return np.flatnonzero(mask), test_idx
 
 
+@functools.lru_cache(maxsize=1)
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The bundled digits (pixels 0..16, labels), loaded once per process, read-only."""
+    from sklearn.datasets import load_digits
+
+    raw = load_digits()
+    X = raw.data.astype(np.float64)
+    y = raw.target.astype(np.int64)
+    X.flags.writeable = False
+    y.flags.writeable = False
+    return X, y
+
+
 def digits(
     scaling: str = "unit",
     test_size: float | int = 0.25,
@@ -325,15 +344,11 @@ def digits(
     classes : int, optional
         Keep only the digits 0..classes-1 (2..10).
     """
-    from sklearn.datasets import load_digits
-
     if scaling not in ("unit", "standard"):
         raise ValueError(f"unknown scaling {scaling!r}; choose 'unit' or 'standard'")
     ss = as_seed_sequence(seed)
     rng = as_generator(ss)
-    raw = load_digits()
-    X = raw.data.astype(np.float64)
-    y = raw.target.astype(np.int64)
+    X, y = _digits_arrays()
     n_cls = 10
     if classes is not None:
         n_cls = check_int(classes, "classes", minimum=2)
@@ -465,7 +480,11 @@ def teacher_student(
     theta = np.zeros(layout[-1][-1])
     for i, (w0, w1, b1) in enumerate(layout):
         fan_in, fan_out = sizes[i], sizes[i + 1]
-        std = np.sqrt(2.0 / fan_in) if activation in ("relu", "gelu") else np.sqrt(2.0 / (fan_in + fan_out))
+        std = (
+            np.sqrt(2.0 / fan_in)
+            if activation in ("relu", "gelu")
+            else np.sqrt(2.0 / (fan_in + fan_out))
+        )
         theta[w0:w1] = std * rng.standard_normal(w1 - w0)
         theta[w1:b1] = 0.1 * rng.standard_normal(b1 - w1)
     X = rng.standard_normal((n, d))
@@ -497,4 +516,3 @@ def teacher_student(
         },
         teacher=_readonly(theta),
     )
-

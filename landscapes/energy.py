@@ -167,8 +167,8 @@ class Energy(abc.ABC):
             return out[0] if vsingle else out
         if vsingle or Vb.shape[0] != X.shape[0]:
             raise ValueError(
-                f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}); "
-                f"got shape {np.shape(V)}"
+                f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}) "
+                f"(one vector per point); got shape {np.shape(V)}"
             )
         Vt = self.manifold.proj(X, Vb)
         return self.manifold.rhvp(X, g, self._hvp(X, Vt), Vt)
@@ -268,7 +268,7 @@ class FiniteSumEnergy(Energy):
             return out[0] if vsingle else out
         if vsingle or Vb.shape[0] != X.shape[0]:
             raise ValueError(
-                f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}); "
-                f"got shape {np.shape(V)}"
+                f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}) "
+                f"(one vector per point); got shape {np.shape(V)}"
             )
         return self._hvp(X, Vb, idx)

@@ -86,9 +86,9 @@ class HomotopyResult:
 
     @property
     def counts_by_index(self) -> np.ndarray:
-        """Number of critical points of each index 0..N-2."""
+        """Number of critical points of each index 0..N-1."""
         N = self.points.shape[1] if self.points.size else 0
-        return np.bincount(self.indices, minlength=max(N - 1, 0))
+        return np.bincount(self.indices, minlength=N)
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -300,7 +300,15 @@ def _riemannian_spectrum(S, Xs, N, p):
 def _real_newton_sphere(S, Xs, N, p, iters=4):
     """Polish sphere points with Newton on the real eigen-equation (then renormalize)."""
     for _ in range(iters):
-        mu = p * np.einsum("ki,ki->k", Xs, np.einsum("kij,kj->ki", _contract(S, Xs.astype(complex), N, p).real, Xs)) / N
+        mu = (
+            p
+            * np.einsum(
+                "ki,ki->k",
+                Xs,
+                np.einsum("kij,kj->ki", _contract(S, Xs.astype(complex), N, p).real, Xs),
+            )
+            / N
+        )
         c = np.abs(p / mu) ** (1.0 / (p - 2)) if p > 2 else np.ones_like(mu)
         lam = np.sign(mu) if p > 2 else mu / p
         x = Xs * c[:, None]
@@ -370,9 +378,7 @@ def pspin_critical_points(
     retracks = 0
     gammas = []
     for lam in lams:
-        X, info = track_eigenvector_paths(
-            S, N, p, lam=lam, seed=rng, beta=beta, dt_max=dt_max
-        )
+        X, info = track_eigenvector_paths(S, N, p, lam=lam, seed=rng, beta=beta, dt_max=dt_max)
         gammas.append(info["gamma"])
         n_distinct += info["n_distinct"]
         retracks += info["retracks"]

@@ -7,6 +7,7 @@ Keep the instances small: the suite builds dense Hessians by finite differences.
 from __future__ import annotations
 
 from landscapes import Quadratic
+from landscapes.meanfield import MeanFieldNet, isotropic_gaussians, one_neuron_teacher
 from pspin import MixedPSpin, SphericalPSpin
 
 ENERGY_CASES = {
@@ -18,4 +19,8 @@ ENERGY_CASES = {
     "pspin-p3-rademacher": lambda seed: SphericalPSpin(8, 3, seed=seed, couplings="rademacher"),
     "mixed-3+4": lambda seed: MixedPSpin(7, {3: 0.5, 4: 0.5}, seed=seed),
     "mixed-2+3": lambda seed: MixedPSpin(8, {2: 0.3, 3: 1.0}, seed=seed, couplings="exponential"),
+    "meanfield-tanh": lambda seed: MeanFieldNet(one_neuron_teacher(12, 3, seed=seed), 5),
+    "meanfield-sigmoid-ntk": lambda seed: MeanFieldNet(
+        isotropic_gaussians(10, 2, seed=seed), 4, "sigmoid", scaling="ntk"
+    ),
 }

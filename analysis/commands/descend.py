@@ -1,0 +1,353 @@
+"""``landscapes descend``: gradient descent or Langevin dynamics over many replicas.
+
+``landscapes descend pspin --N 200 --p 3 --replicas 256 --seed 0 [--method gd|langevin]``
+writes a run folder with ``config.json``, ``final.csv`` (final energy, H/N, gradient norms,
+steps, convergence and halting times per replica), ``trajectories.npz`` (energy per spin and
+gradient norm against step, and final points), ``summary.json`` and two figures: the
+histogram of the final H/N with -E_inf and -E_0 drawn, and H/N against time.
+
+Seeds: the root seed spawns two children, one for the couplings (one stream per coupling
+sample, ``--samples``) and one for the replicas (one stream per replica, itself split into an
+initial-point stream and a dynamics stream). Replicas are split evenly over the coupling
+samples (fresh couplings per sample, shared by that sample's replicas) and processed in
+chunks of ``--chunk`` replicas; each chunk is a stored task, so ``--resume`` continues an
+interrupted run without redoing finished chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers) -> None:
+    """Add ``descend pspin`` to the CLI."""
+    p = subparsers.add_parser(
+        "descend",
+        help="gradient descent / Langevin over many replicas (Sagun et al. experiment)",
+        description=__doc__.split("\n\n")[0],
+    )
+    sub = p.add_subparsers(dest="target", metavar="TARGET")
+    sub.required = True
+    q = sub.add_parser(
+        "pspin",
+        help="replicas of GD or Langevin on the spherical p-spin glass",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    q.add_argument("--N", type=int, default=200, help="number of spins (default 200)")
+    q.add_argument("--p", type=int, default=3, help="interaction order (default 3)")
+    q.add_argument(
+        "--couplings",
+        default="gaussian",
+        choices=("gaussian", "rademacher", "uniform", "exponential"),
+        help="law of the iid couplings (default gaussian)",
+    )
+    q.add_argument("--replicas", type=int, default=256, help="number of replicas (default 256)")
+    q.add_argument(
+        "--samples",
+        type=int,
+        default=1,
+        help="coupling samples; replicas are split evenly over them (default 1)",
+    )
+    q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    q.add_argument(
+        "--method",
+        choices=("gd", "sgd", "langevin"),
+        default="gd",
+        help="gradient descent (default) or Langevin; sgd needs a finite-sum "
+        "energy (network losses), which the p-spin is not",
+    )
+    q.add_argument("--step", type=float, default=0.1, help="step size (default 0.1)")
+    q.add_argument(
+        "--schedule",
+        choices=("fixed", "decay", "armijo"),
+        default="fixed",
+        help="GD step schedule (default fixed)",
+    )
+    q.add_argument(
+        "--decay",
+        type=float,
+        default=1e-3,
+        help="c of the decaying step step/(1 + c t) (default 1e-3)",
+    )
+    q.add_argument("--max-steps", type=int, default=20000, help="GD step limit (default 20000)")
+    q.add_argument(
+        "--gtol",
+        type=float,
+        default=1e-5,
+        help="GD stops when |rgrad H|/sqrt(N) <= gtol (default 1e-5)",
+    )
+    q.add_argument("--temperature", type=float, default=0.5, help="Langevin temperature")
+    q.add_argument("--n-steps", type=int, default=2000, help="Langevin steps (default 2000)")
+    q.add_argument("--adjusted", action="store_true", help="Metropolis-adjusted Langevin")
+    q.add_argument(
+        "--record-every",
+        type=int,
+        default=10,
+        help="record the trajectory every this many steps (default 10)",
+    )
+    q.add_argument("--chunk", type=int, default=64, help="replicas per stored task (default 64)")
+    q.add_argument("--out", default=None, help="run folder (default runs/descend-...)")
+    q.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="RUN_DIR",
+        help="continue an existing run folder (given here or by --out)",
+    )
+    q.set_defaults(func=run)
+
+
+def _theory_lines(p: int) -> dict[str, float]:
+    try:
+        from pspin import theory
+
+        return {
+            "-E_inf (threshold)": -float(theory.threshold_energy(p)),
+            "-E_0 (ground state)": -float(theory.ground_state_energy(p)),
+        }
+    except Exception:  # theory module absent: the closed form of the threshold only
+        return {"-E_inf (threshold)": -2.0 * np.sqrt((p - 1) / p)}
+
+
+def _config(args) -> dict:
+    if args.N < 2 or args.p < 2:
+        raise ValueError(f"--N and --p must be >= 2; got N={args.N}, p={args.p}")
+    if args.replicas < 1 or args.samples < 1 or args.chunk < 1:
+        raise ValueError("--replicas, --samples and --chunk must be >= 1")
+    if args.replicas % args.samples:
+        raise ValueError(
+            f"--replicas ({args.replicas}) must be a multiple of --samples ({args.samples})"
+        )
+    if args.method == "sgd":
+        raise ValueError(
+            "--method sgd needs a finite-sum energy (a loss averaged over data samples); the "
+            "p-spin is not one: use gd or langevin"
+        )
+    cfg = dict(
+        target="pspin",
+        N=args.N,
+        p=args.p,
+        couplings=args.couplings,
+        replicas=args.replicas,
+        samples=args.samples,
+        seed=args.seed,
+        method=args.method,
+        step=args.step,
+        record_every=args.record_every,
+        chunk=args.chunk,
+    )
+    if args.method == "gd":
+        cfg.update(
+            schedule=args.schedule, decay=args.decay, max_steps=args.max_steps, gtol=args.gtol
+        )
+    else:
+        cfg.update(temperature=args.temperature, n_steps=args.n_steps, adjusted=args.adjusted)
+    return cfg
+
+
+def _tasks(cfg):
+    per = cfg["replicas"] // cfg["samples"]
+    for s in range(cfg["samples"]):
+        for a in range(0, per, cfg["chunk"]):
+            yield s, s * per + a, s * per + min(per, a + cfg["chunk"])
+
+
+def _run_chunk(cfg, model, rep_streams, lo, hi):
+    from analysis.dynamics import gradient_descent, langevin
+
+    inits, dyns = [], []
+    for ss in rep_streams[lo:hi]:
+        a, b = ss.spawn(2)
+        inits.append(model.random_point(a))
+        dyns.append(b)
+    x0 = np.stack(inits)
+    if cfg["method"] == "gd":
+        r = gradient_descent(
+            model,
+            x0,
+            step=cfg["step"],
+            max_steps=cfg["max_steps"],
+            gtol=cfg["gtol"],
+            schedule=cfg["schedule"],
+            decay=cfg["decay"],
+            record_every=cfg["record_every"],
+            on_divergence="flag",
+        )
+        arrays = dict(
+            energies=r.energies,
+            intensive=r.intensive,
+            grad_norms=r.grad_norms,
+            intensive_grad_norms=r.intensive_grad_norms,
+            steps=r.steps,
+            converged=r.converged,
+            diverged=r.diverged,
+            halting_times=r.halting_times,
+            ladder=r.ladder,
+            x=r.x,
+            traj_steps=r.trajectory_steps,
+            traj_energies=r.trajectory_energies,
+            traj_grad_norms=r.trajectory_grad_norms,
+        )
+    else:
+        r = langevin(
+            model,
+            x0,
+            temperature=cfg["temperature"],
+            step=cfg["step"],
+            n_steps=cfg["n_steps"],
+            seed=dyns,
+            adjusted=cfg["adjusted"],
+            record_every=cfg["record_every"],
+            on_divergence="flag",
+        )
+        g = model.rgrad(r.x)
+        gn = np.linalg.norm(g, axis=1)
+        arrays = dict(
+            energies=r.energies,
+            intensive=r.intensive,
+            grad_norms=gn,
+            intensive_grad_norms=gn / np.sqrt(model.dim),
+            steps=np.full(hi - lo, r.n_steps),
+            converged=np.zeros(hi - lo, dtype=bool),
+            diverged=r.diverged,
+            acceptance=r.acceptance,
+            x=r.x,
+            traj_steps=r.trace_steps,
+            traj_energies=r.trace,
+        )
+    return arrays
+
+
+def _on_grid(steps, values, grid):
+    """Values at grid times: the last recorded value at or before each time."""
+    i = np.searchsorted(steps, grid, side="right") - 1
+    return values[np.clip(i, 0, len(steps) - 1)]
+
+
+def run(args) -> int:
+    """Run ``descend pspin``; returns the exit status."""
+    from analysis.plots import use_agg
+    from analysis.plots.dynamics import energy_vs_time, final_energy_histogram
+    from analysis.store import RunFolder, task_key
+    from landscapes.progress import Progress
+    from landscapes.random import seed_info
+    from pspin import SphericalPSpin
+
+    cfg = _config(args)
+    out = args.out
+    if isinstance(args.resume, str):
+        if out is not None and out != args.resume:
+            raise ValueError(f"--out {out} and --resume {args.resume} name different folders")
+        out = args.resume
+    folder = RunFolder(out, "descend", cfg, resume=bool(args.resume))
+    root = np.random.SeedSequence(cfg["seed"])
+    coup_root, rep_root = root.spawn(2)
+    coup_streams = coup_root.spawn(cfg["samples"])
+    rep_streams = rep_root.spawn(cfg["replicas"])
+    tasks = list(_tasks(cfg))
+    models = {}
+    fingerprints = {}
+    with Progress(len(tasks), desc=f"descend ({cfg['method']})") as bar:
+        for s, lo, hi in tasks:
+            key = task_key({"sample": s, "lo": lo, "hi": hi})
+            if not folder.has_task(key):
+                if s not in models:
+                    models.clear()
+                    models[s] = SphericalPSpin(
+                        cfg["N"], cfg["p"], seed=coup_streams[s], couplings=cfg["couplings"]
+                    )
+                m = models[s]
+                arrays = _run_chunk(cfg, m, rep_streams, lo, hi)
+                folder.save_task(
+                    key, {"sample": s, "lo": lo, "hi": hi, "fingerprint": m.fingerprint}, **arrays
+                )
+            bar.update(1)
+    # ------------------------------------------------------------------ gather
+    rows, finals, trajs = [], [], []
+    for s, lo, hi in tasks:
+        meta, a = folder.load_task(task_key({"sample": s, "lo": lo, "hi": hi}))
+        fingerprints[s] = meta["fingerprint"]
+        for j in range(hi - lo):
+            row = dict(
+                sample=s,
+                replica=lo + j,
+                final_energy=float(a["energies"][j]),
+                final_energy_per_spin=float(a["intensive"][j]),
+                grad_norm=float(a["grad_norms"][j]),
+                grad_norm_rms=float(a["intensive_grad_norms"][j]),
+                steps=int(a["steps"][j]),
+                converged=bool(a["converged"][j]),
+                diverged=bool(a["diverged"][j]),
+            )
+            if "halting_times" in a:
+                for lv, ht in zip(a["ladder"], a["halting_times"][j], strict=True):
+                    row[f"halting_step_g{lv:.0e}"] = int(ht)
+            if "acceptance" in a:
+                row["acceptance"] = float(a["acceptance"][j])
+            rows.append(row)
+        finals.append(a["x"])
+        trajs.append((a["traj_steps"], a["traj_energies"]))
+    folder.write_table("final.csv", rows)
+    tmax = max(int(t[-1]) for t, _ in trajs)
+    grid = np.unique(np.concatenate([np.arange(0, tmax + 1, cfg["record_every"]), [tmax]]))
+    E = np.concatenate([_on_grid(t, e, grid) for t, e in trajs], axis=1)
+    folder.write_arrays(
+        "trajectories.npz",
+        steps=grid,
+        energy_per_spin=E,
+        final_x=np.concatenate(finals),
+        sample=np.array([r["sample"] for r in rows]),
+    )
+    vals = np.array([r["final_energy_per_spin"] for r in rows])
+    lines = _theory_lines(cfg["p"])
+    summary = dict(
+        replicas=len(rows),
+        mean=float(vals.mean()),
+        std=float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+        min=float(vals.min()),
+        max=float(vals.max()),
+        converged=int(sum(r["converged"] for r in rows)),
+        diverged=int(sum(r["diverged"] for r in rows)),
+        theory=lines,
+        fingerprints={str(k): v for k, v in fingerprints.items()},
+        seeds={"root": seed_info(root), "couplings": [seed_info(c) for c in coup_streams]},
+        energy_definition="H/N, ABC normalization (E[H(s)H(s')] = N q^p)",
+        gtol_definition="|rgrad H| / sqrt(N)",
+    )
+    folder.write_json("summary.json", summary)
+    use_agg()
+    what = (
+        "GD"
+        if cfg["method"] == "gd"
+        else (f"{'MALA' if cfg['adjusted'] else 'Langevin'} T={cfg['temperature']}")
+    )
+    title = (
+        f"{what}, p={cfg['p']}, N={cfg['N']}, {len(rows)} replicas, "
+        f"{cfg['samples']} coupling sample(s) ({cfg['couplings']})"
+    )
+    folder.save_figure(
+        "final_energy_hist.png",
+        final_energy_histogram(vals, label="final H/N (energy per spin)", lines=lines, title=title),
+    )
+    folder.save_figure(
+        "energy_vs_time.png",
+        energy_vs_time(grid, E, label="H/N (energy per spin)", lines=lines, title=title),
+    )
+    folder.write_text(
+        "report.md",
+        f"# descend {cfg['method']}\n\n{title}\n\nfinal H/N: mean {summary['mean']:.5f}, "
+        f"std {summary['std']:.5f}, min {summary['min']:.5f}, max {summary['max']:.5f}; "
+        f"converged {summary['converged']}/{len(rows)}, diverged {summary['diverged']}\n\n"
+        + "".join(f"- {k} = {v:.6f}\n" for k, v in lines.items()),
+    )
+    print(
+        f"descend: {len(rows)} replicas, mean final H/N {summary['mean']:.5f} "
+        f"(std {summary['std']:.5f}); results in {folder.path}"
+    )
+    return 0

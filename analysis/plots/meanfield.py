@@ -1,0 +1,106 @@
+"""Figures of the mean-field scaling laws: log-log fits with bands and theory, the limit, normality."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.plots import new_figure
+
+__all__ = ["scaling_figure", "limit_figure", "normality_figure"]
+
+_YLABEL = {
+    "lln": "rms distance to the limit (over seeds)",
+    "limit": "rms distance to the exact PDE solution",
+    "clt": "Var over seeds of g_N(x) (mean over test x)",
+    "excess": "excess loss E[L_N(T)] - L_ref(T) (half MSE)",
+    "spread": "sd over seeds of the final loss L_N(T)",
+}
+
+
+def scaling_figure(summary, slopes: dict, theory_slope: float, kind: str, title: str = ""):
+    """Log-log plot of a scaling statistic against the width N, one panel.
+
+    ``summary`` has columns observable, width, stat, stat_se; ``slopes`` maps observable to
+    (slope, slope_se). Each observable gets its points with error bars (bootstrap s.e.), its
+    fitted line with a +-2 s.e. band in the slope (pivoted at the mean log N), and a dashed
+    line of the theoretical slope through the same pivot.
+    """
+    fig, axes = new_figure(width=6.0, height=4.4)
+    ax = axes[0, 0]
+    colors = [f"C{i}" for i in range(10)]
+    for i, (name, grp) in enumerate(summary.groupby("observable", sort=False)):
+        w = grp["width"].to_numpy(float)
+        s = grp["stat"].to_numpy(float)
+        se = grp["stat_se"].to_numpy(float)
+        col = colors[i % 10]
+        sl, sl_se = slopes.get(name, (np.nan, np.nan))
+        ax.errorbar(
+            w,
+            s,
+            yerr=se,
+            fmt="o",
+            color=col,
+            capsize=3,
+            label=f"{name}: slope {sl:.3f} ± {sl_se:.3f}",
+        )
+        lx, ly = np.log(w), np.log(np.maximum(s, 1e-300))
+        px, py = lx.mean(), ly.mean()
+        xx = np.linspace(lx.min(), lx.max(), 50)
+        ax.plot(np.exp(xx), np.exp(py + sl * (xx - px)), "-", color=col, lw=1.2)
+        lo = np.exp(py + (sl - 2 * sl_se) * (xx - px))
+        hi = np.exp(py + (sl + 2 * sl_se) * (xx - px))
+        ax.fill_between(np.exp(xx), np.minimum(lo, hi), np.maximum(lo, hi), color=col, alpha=0.15)
+        ax.plot(
+            np.exp(xx),
+            np.exp(py + theory_slope * (xx - px)),
+            "--",
+            color="k",
+            lw=0.9,
+            label=f"theory slope {theory_slope:g}" if i == 0 else None,
+        )
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(sorted(set(summary["width"].astype(int))))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("width N (number of particles)")
+    ax.set_ylabel(_YLABEL.get(kind, "statistic"))
+    ax.set_title(
+        title or f"mean-field {kind}: fit ± 2 s.e. band (bootstrap over seeds)", fontsize=10
+    )
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def limit_figure(times, limit_loss, particle_loss: dict, title: str = ""):
+    """Loss curves of the particle system (mean over seeds) at several widths and the PDE's."""
+    fig, axes = new_figure(width=6.0, height=4.2)
+    ax = axes[0, 0]
+    for i, (N, curve) in enumerate(sorted(particle_loss.items())):
+        ax.plot(times, curve, "o-", ms=3, lw=1, color=f"C{i % 10}", label=f"particles, N={N}")
+    ax.plot(times, limit_loss, "k--", lw=1.5, label="mean-field PDE (quadrature)")
+    ax.set_xlabel("mean-field time t (GD: k·eps)")
+    ax.set_ylabel("training loss L (half MSE), mean over seeds")
+    ax.set_title(title or "particle system vs exact mean-field limit", fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def normality_figure(fluct, width: int, pvalue: float, label: str = ""):
+    """Histogram of sqrt(N)(g_N - mean)/sd pooled over test points, with the standard normal."""
+    from scipy import stats
+
+    f = np.asarray(fluct, float)
+    z = (f / f.std(axis=0, ddof=1)).ravel()
+    fig, axes = new_figure(width=5.5, height=4.0)
+    ax = axes[0, 0]
+    ax.hist(z, bins=30, density=True, alpha=0.6, label=f"{label} N={width}, {f.shape[0]} seeds")
+    x = np.linspace(-4, 4, 200)
+    ax.plot(x, stats.norm.pdf(x), "k-", lw=1.5, label="standard normal")
+    ax.set_xlabel("sqrt(N)(g_N(x) - mean) / sd  (pooled over test inputs x)")
+    ax.set_ylabel("density")
+    ax.set_title(f"CLT fluctuations: Shapiro–Wilk p = {pvalue:.3g} (Bonferroni)", fontsize=10)
+    ax.legend(fontsize=8)
+    return fig

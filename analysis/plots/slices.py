@@ -1,0 +1,113 @@
+"""Figures of landscape slices: 1D curves, 2D contours, paths between minima."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.plots import new_figure
+
+__all__ = ["plot_slices_1d", "plot_slices_2d", "plot_paths", "plot_pca"]
+
+_TITLES = {
+    "pspin": "spherical p-spin",
+    "digits": "MLP on digits",
+    "teacher_student": "MLP teacher-student",
+}
+
+
+def _title(meta: dict) -> str:
+    fam = meta.get("family", "")
+    unit = "N" if fam == "pspin" else "width"
+    return f"{_TITLES.get(fam, fam)}, {unit} = {meta.get('size', '?')}"
+
+
+def _ylabel(meta: dict) -> str:
+    name = meta.get("intensive_name", "energy")
+    return "H/N (energy per spin)" if name == "H/N" else f"{name} (per sample)"
+
+
+def plot_slices_1d(slices):
+    """1D slices through a GD endpoint along two random directions, one panel per model.
+
+    ``slices`` is a list of ``(meta, arrays)`` with ``alphas`` and ``slice1d`` (2, n).
+    """
+    fig, axes = new_figure(ncols=max(len(slices), 1), width=4.6, height=3.7)
+    for ax, (m, a) in zip(axes[0], slices, strict=False):
+        for i, e in enumerate(a["slice1d"]):
+            ax.plot(a["alphas"], e, lw=1.6, label=f"direction {i + 1}")
+        ax.axvline(0, color="gray", lw=0.8, ls=":")
+        ax.set_xlabel(m.get("coordinate", "step"))
+        ax.set_ylabel(_ylabel(m))
+        ax.set_title(_title(m) + f"\n({m.get('normalization', '')} directions)", fontsize=9)
+        ax.legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+def plot_slices_2d(slices):
+    """2D slices (contours) through a GD endpoint, one panel per model."""
+    fig, axes = new_figure(ncols=max(len(slices), 1), width=4.4, height=3.9)
+    for ax, (m, a) in zip(axes[0], slices, strict=False):
+        g = a["grid"]
+        E = a["slice2d"]
+        A, B = np.meshgrid(g, g, indexing="ij")
+        cs = ax.contourf(A, B, E, levels=25, cmap="viridis")
+        ax.contour(A, B, E, levels=12, colors="k", linewidths=0.4, alpha=0.6)
+        ax.plot([0], [0], "w*", ms=10, mec="k", label="GD endpoint")
+        cb = fig.colorbar(cs, ax=ax)
+        cb.set_label(_ylabel(m), fontsize=8)
+        ax.set_xlabel("direction 1: " + m.get("coordinate", ""), fontsize=8)
+        ax.set_ylabel("direction 2", fontsize=8)
+        ax.set_title(_title(m), fontsize=9)
+        ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_paths(slices):
+    """Energy along the path between two GD endpoints (geodesic on the sphere, straight for
+    networks), one panel per model, with the barrier above the higher endpoint."""
+    fig, axes = new_figure(ncols=max(len(slices), 1), width=4.4, height=3.6)
+    for ax, (m, a) in zip(axes[0], slices, strict=False):
+        t, e = a["path_t"], a["path"]
+        ax.plot(t, e, "o-", ms=3, lw=1.5, label=f"{m.get('path_kind', '')} path")
+        top = max(e[0], e[-1])
+        ax.axhline(
+            top, color="gray", ls=":", lw=1, label=f"barrier = {m.get('barrier', float('nan')):.3g}"
+        )
+        ax.set_xlabel("path parameter t (0: endpoint 1, 1: endpoint 2)")
+        ax.set_ylabel(_ylabel(m))
+        ax.set_title(_title(m), fontsize=9)
+        ax.legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pca(plane, energies=None, labels=None):
+    """Descent trajectories on their PCA plane (:class:`analysis.slices.PCAPlane`).
+
+    ``energies`` (optional) is a :class:`analysis.slices.Slice2D` computed on the same plane,
+    drawn as contours under the trajectories.
+    """
+    fig, axes = new_figure(width=5.0, height=4.2)
+    ax = axes[0, 0]
+    if energies is not None:
+        A, B = np.meshgrid(energies.alphas, energies.betas, indexing="ij")
+        cs = ax.contourf(A, B, energies.energies, levels=25, cmap="viridis", alpha=0.85)
+        fig.colorbar(cs, ax=ax).set_label(energies.intensive_name)
+    for i, c in enumerate(plane.coords):
+        ax.plot(
+            c[:, 0],
+            c[:, 1],
+            "-o",
+            ms=2,
+            lw=1.2,
+            label=labels[i] if labels else f"trajectory {i + 1}",
+        )
+    ev = plane.explained_variance_ratio
+    ax.set_xlabel(f"PC 1 ({100 * ev[0]:.1f}% of variance)")
+    ax.set_ylabel(f"PC 2 ({100 * ev[1]:.1f}% of variance)")
+    ax.set_title("descent trajectories on their PCA plane")
+    ax.legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
