@@ -309,7 +309,7 @@ def plot_spectra(tables: dict, theory: dict | None = None, p: int = 3):
             )
             ax.set_xscale("symlog", linthresh=lin)
             ax.set_yscale("log")
-            ax.set_xlabel(f"Hessian eigenvalue of the mean loss (symlog, linear below {lin:.0e})")
+            ax.set_xlabel(f"Hessian eigenvalue (symlog, linear |λ| < {lin:.0e})")
             ax.set_ylabel("fraction of spectral weight per bin")
             neg = float(np.sum(wt[w < 0]) / wt.sum())
             ax.set_title(
