@@ -9,6 +9,7 @@ from __future__ import annotations
 from landscapes import Quadratic
 from landscapes.meanfield import MeanFieldNet, isotropic_gaussians, one_neuron_teacher
 from pspin import MixedPSpin, SphericalPSpin
+from tests.nn.cases import NN_CASES
 
 ENERGY_CASES = {
     "quadratic-euclidean": lambda seed: Quadratic(dim=7, manifold="euclidean", seed=seed),
@@ -24,3 +25,6 @@ ENERGY_CASES = {
         isotropic_gaussians(10, 2, seed=seed), 4, "sigmoid", scaling="ntk"
     ),
 }
+
+# network losses (landscapes.nn): see tests/nn/cases.py
+ENERGY_CASES.update(NN_CASES)

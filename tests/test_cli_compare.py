@@ -154,3 +154,14 @@ def test_plot_slice_and_path(tmp_path, what):
         assert meta["path_kind"] == "geodesic" and meta["barrier"] >= 0
     else:
         assert meta["normalization"] == "geodesic"
+
+
+def test_compare_report_loads_every_image_in_chromium(tiny_run, tmp_path):
+    from tests.test_report_browser import CHROMIUM, check_report
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+    out, _ = tiny_run
+    states = check_report(out / "report.html", tmp_path)
+    assert len(states) >= 8
+    assert all(s == "1" for _, s in states), states

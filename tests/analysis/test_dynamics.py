@@ -1,7 +1,8 @@
 """Descents and samplers over batches of replicas, each checked against an exact answer.
 
-Slow checks (``pytest -m slow tests/analysis/test_dynamics.py``) run the equilibrium test at
-N = 100 with Metropolis and MALA; the default ones run at N = 50.
+Slow checks (``pytest -m slow tests/analysis/test_dynamics.py``, about 5 min on 2 cores) run
+the p-spin equilibrium test with Metropolis at N = 50 and with Metropolis and MALA at N = 100;
+the default run checks MALA at N = 50 and Metropolis exactly on a von Mises-Fisher law.
 """
 
 from __future__ import annotations
@@ -197,12 +198,13 @@ def test_batched_equals_single_runs():
         sl = langevin(
             m, x0[k], temperature=1.0, step=0.05, n_steps=70, seed=[streams[k]], adjusted=True
         )
-        sm = metropolis(m, x0[k], temperature=1.0, n_steps=50, burn_in=30, seed=[streams[k]])
         assert np.max(np.abs(sg.x[0] - rg.x[k])) < 1e-10
         assert sg.steps[0] == rg.steps[k]
         assert np.max(np.abs(sl.x[0] - rl.x[k])) < 1e-10
         assert np.max(np.abs(sl.trace[:, 0] - rl.trace[:, k])) < 1e-10
-        assert np.max(np.abs(sm.x[0] - rm.x[k])) < 1e-10
+        if k % 8 == 0:  # Metropolis on every 8th replica (same stream machinery)
+            sm = metropolis(m, x0[k], temperature=1.0, n_steps=50, burn_in=30, seed=[streams[k]])
+            assert np.max(np.abs(sm.x[0] - rm.x[k])) < 1e-10
 
 
 # ----------------------------------------------------------------------------- samplers, exact
@@ -228,7 +230,7 @@ def test_unadjusted_langevin_bias_is_exact_on_gaussian_and_vanishes():
     x0 = np.zeros((16, d))
     biases = []
     for h in (0.4, 0.2, 0.1):
-        res = langevin(q, x0, temperature=T, step=h, n_steps=3000, burn_in=100, seed=2)
+        res = langevin(q, x0, temperature=T, step=h, n_steps=2000, burn_in=100, seed=2)
         est = equilibrium_energy(res)
         exact = d * T / (2 * (1 - h * lam / 2))
         assert abs(est.mean - exact) < 4 * est.stderr, (h, est, exact)
@@ -285,9 +287,10 @@ def _pspin_equilibrium(N, method, n_samples, n_steps, burn_in, K=8):
 
 
 def test_pspin_mala_equilibrium_n50():
-    _pspin_equilibrium(50, "mala", n_samples=5, n_steps=1200, burn_in=500)
+    _pspin_equilibrium(50, "mala", n_samples=5, n_steps=1000, burn_in=400, K=6)
 
 
+@pytest.mark.slow
 def test_pspin_metropolis_equilibrium_n50():
     _pspin_equilibrium(50, "metropolis", n_samples=5, n_steps=3000, burn_in=1000, K=4)
 
@@ -306,7 +309,7 @@ def test_mixed_equilibrium():
     T = 1.4 * Td
     ms = []
     for s in range(3):
-        m = MixedPSpin(50, xi, seed=2000 + s)
+        m = MixedPSpin(40, xi, seed=2000 + s)
         r = langevin(
             m,
             m.random_point(s, size=8),
@@ -359,6 +362,6 @@ def test_sagun_small_n_minima_and_trend():
 def test_universality_reduced_size():
     vals = {}
     for c in ("gaussian", "rademacher", "uniform", "exponential"):
-        vals[c] = np.concatenate([r.intensive for _, r in _sagun(30, 4, 16, couplings=c, seed=9)])
+        vals[c] = np.concatenate([r.intensive for _, r in _sagun(25, 4, 12, couplings=c, seed=9)])
     for c in ("rademacher", "uniform", "exponential"):
         assert sps.ks_2samp(vals["gaussian"], vals[c]).pvalue > 0.01, c

@@ -1,0 +1,103 @@
+"""The comparison protocol against exact answers (quadratic on the sphere, closed forms)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.compare import (
+    _inline_theory,
+    function_overlaps,
+    measure_ensemble,
+    overlaps,
+    pspin_theory_lines,
+)
+from analysis.config import build_config, validate
+from landscapes import Quadratic
+
+
+def test_overlaps_and_function_overlaps_match_direct_formulas():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 7))
+    q = overlaps(X)
+    i, j = np.triu_indices(5, k=1)
+    direct = [X[a] @ X[b] / np.linalg.norm(X[a]) / np.linalg.norm(X[b]) for a, b in zip(i, j)]
+    np.testing.assert_allclose(q, direct, rtol=1e-12)
+    O = rng.standard_normal((4, 6, 3))
+    C = np.corrcoef(O.reshape(4, -1))
+    np.testing.assert_allclose(function_overlaps(O), C[np.triu_indices(4, k=1)], rtol=1e-12)
+    assert overlaps(X, max_pairs=4, seed=1).size == 4
+    with pytest.raises(ValueError, match="two points"):
+        overlaps(X[:1])
+
+
+def test_theory_lines_match_published_values():
+    for th in (_inline_theory(3), pspin_theory_lines(3)):
+        assert th["E_inf"] == pytest.approx(2 * np.sqrt(2 / 3), rel=1e-12)
+        assert th["E_0"] == pytest.approx(1.65700, abs=5e-6)  # ABC / Crisanti-Sommers p = 3
+        assert th["radius"] == pytest.approx(2 * np.sqrt(6))
+    assert _inline_theory(2)["E_0"] == pytest.approx(_inline_theory(2)["E_inf"])
+
+
+def test_protocol_on_a_sphere_quadratic_is_exact():
+    """GD on x.Ax/2 over the sphere ends at +-r v_min: energy, spectrum and overlaps known."""
+    lam = np.array([-1.0, 0.3, 0.7, 1.2, 2.0, 2.5])
+    Q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((6, 6)))
+    A = Q @ np.diag(lam) @ Q.T
+    e = Quadratic(A, manifold="sphere")
+    r = e.manifold.radius
+    res = measure_ensemble(
+        e,
+        replicas=5,
+        seed=2,
+        gd=dict(step=0.2, max_steps=5000, gtol=1e-12),
+        spectra=2,
+        dense_max=100,
+    )
+    a = res.arrays
+    assert a["gd_converged"].all() and res.meta["gd_converged_fraction"] == 1.0
+    np.testing.assert_allclose(a["gd_final"], 0.5 * r**2 * lam[0], rtol=1e-10)
+    # Riemannian Hessian at the minimum: r^2-free here: eigenvalues lam_i - lam_0 (i > 0)
+    w = a["spec_nodes"][0]
+    np.testing.assert_allclose(np.sort(w), lam[1:] - lam[0], atol=1e-8)
+    assert (a["spec_index"] == 0).all()
+    np.testing.assert_allclose(np.abs(a["q_param"]), 1.0, atol=1e-10)  # the two minima +-v
+    assert "sgd_final" not in a and "q_func" not in a
+
+
+def test_unconverged_replicas_are_flagged():
+    e = Quadratic(dim=6, manifold="sphere", seed=3)
+    res = measure_ensemble(
+        e, replicas=4, seed=0, gd=dict(step=0.01, max_steps=3, gtol=1e-12), spectra=1
+    )
+    assert not res.arrays["gd_converged"].any()
+    assert res.meta["gd_converged_fraction"] == 0.0
+    with pytest.raises(ValueError, match="replicas"):
+        measure_ensemble(e, replicas=1, seed=0, gd=dict(step=0.1, max_steps=3))
+
+
+def test_config_layers_and_validation():
+    c = build_config("quick", {"pspin": {"sizes": [40, 20]}}, {"seed": 7, "networks.widths": [4]})
+    assert c["pspin"]["sizes"] == [20, 40] and c["seed"] == 7 and c["networks"]["widths"] == [4]
+    assert c["pspin"]["replicas"] == build_config("quick")["pspin"]["replicas"]
+    assert build_config("default", {"preset": "quick"}) == build_config("quick")
+    full = build_config("full")
+    assert max(full["pspin"]["sizes"]) == 400 and max(full["networks"]["widths"]) == 128
+    cases = [
+        ({"pspin": {"sizes": [50, "a"]}}, r"pspin.sizes\[1\]"),
+        ({"pspin": {"sizes": [50, 50]}}, "distinct"),
+        ({"pspin": {"step": -1}}, "pspin.step: expected a positive number"),
+        ({"networks": {"families": ["mnist"]}}, "networks.families"),
+        ({"networks": {"sgd": "yes"}}, "true or false"),
+        ({"nets": {}}, "unknown configuration key 'nets'"),
+        ({"spectra": {"probes": 3}}, "unknown key spectra.probes"),
+        ({"networks": {"sgd_batch": 1000}}, "exceeds networks.n_train"),
+        ({"seed": -1}, "seed"),
+    ]
+    for override, msg in cases:
+        with pytest.raises(ValueError, match=msg):
+            build_config("quick", override)
+    with pytest.raises(ValueError, match="missing"):
+        validate({"seed": 0})
+    with pytest.raises(ValueError, match="unknown preset"):
+        build_config("huge")
