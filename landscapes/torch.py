@@ -1,8 +1,8 @@
 """Optional adapter: any PyTorch model's loss as an Energy over its flattened parameters.
 
 Needs the extra ``landscapes[torch]`` (``pip install 'landscapes[torch]'``; on a machine
-without a GPU the CPU build is enough: ``pip install torch==2.13.0`` or
-``pip install torch --index-url https://download.pytorch.org/whl/cpu``). torch is imported
+without a GPU the CPU-only build is enough: the "CPU" choice of PyTorch's install
+instructions; on this project's CI machines ``pip install torch==2.13.0``). torch is imported
 only when a :class:`TorchLoss` is built, never when ``landscapes`` is imported.
 """
 
@@ -19,8 +19,8 @@ __all__ = ["TorchLoss", "require_torch", "torch_mlp"]
 
 _INSTALL = (
     "landscapes.torch needs PyTorch: pip install 'landscapes[torch]' "
-    "(CPU-only build: pip install torch==2.13.0, or "
-    "pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+    "(for a machine without a GPU, install PyTorch's CPU-only build first, as PyTorch's "
+    "install instructions describe; here: pip install torch==2.13.0)"
 )
 
 

@@ -162,7 +162,9 @@ def _check_p_int(p) -> int:
     elif isinstance(p, float | np.floating) and float(p).is_integer():
         v = int(p)
     else:
-        raise ValueError(f"p must be an integer >= 2, a mixture dict {{p: a_p}} or a model; got {p!r}")
+        raise ValueError(
+            f"p must be an integer >= 2, a mixture dict {{p: a_p}} or a model; got {p!r}"
+        )
     if v < 2:
         raise ValueError(f"p must be >= 2; got {v}")
     return v
@@ -223,7 +225,7 @@ def _check_temperature(T) -> np.ndarray:
     return arr
 
 
-def _check_N(N) -> int:
+def _check_n(N) -> int:
     if isinstance(N, bool) or not isinstance(N, int | np.integer):
         if isinstance(N, float | np.floating) and float(N).is_integer():
             N = int(N)
@@ -257,7 +259,6 @@ def _check_range(energy_range) -> tuple[float, float]:
     if lo > hi:
         raise ValueError(f"energy_range has lower > upper: ({lo}, {hi})")
     return lo, hi
-
 
 
 # ======================================================================= landscape constants
@@ -302,7 +303,7 @@ def threshold_energy(p, convention: Convention = "abc") -> float:
     return m.scale * _e_inf(m.p)
 
 
-def _I1(u: np.ndarray, p: float) -> np.ndarray:
+def _rate_i1(u: np.ndarray, p: float) -> np.ndarray:
     """ABC's rate I_1(u) for u <= -E_inf (0 at the threshold); u in unit (ABC, a=1) energies."""
     E = _e_inf(p)
     u = np.minimum(np.asarray(u, dtype=float), -E)
@@ -315,7 +316,7 @@ def _I1(u: np.ndarray, p: float) -> np.ndarray:
 def _theta_k(u: np.ndarray, p: float, k: int) -> np.ndarray:
     E = _e_inf(p)
     base = 0.5 * math.log(p - 1.0)
-    below = base - (p - 2.0) / (4.0 * (p - 1.0)) * u**2 - (k + 1) * _I1(u, p)
+    below = base - (p - 2.0) / (4.0 * (p - 1.0)) * u**2 - (k + 1) * _rate_i1(u, p)
     above = base - (p - 2.0) / p
     with np.errstate(invalid="ignore"):
         return np.where(u <= -E, below, above)
@@ -453,11 +454,11 @@ def complexity(
     if cumulative:
         with np.errstate(invalid="ignore"):
             mid = base - quad
-            out = np.where(x <= -E, base - quad - _I1(x, pp), mid)
+            out = np.where(x <= -E, base - quad - _rate_i1(x, pp), mid)
             return np.where(x >= 0, base, out)
     ax = -np.abs(x)
     with np.errstate(invalid="ignore"):
-        return np.where(ax < -E, base - quad - _I1(ax, pp), base - quad)
+        return np.where(ax < -E, base - quad - _rate_i1(ax, pp), base - quad)
 
 
 # ================================================================== GOE densities (exact, N x N)
@@ -537,7 +538,7 @@ def goe_density(N: int, x) -> np.ndarray:
     x : float or array
         Points.
     """
-    N = _check_N(N)
+    N = _check_n(N)
     x = np.asarray(x, dtype=float)
     e, E = _hermite_cumulative(x, N + 1, N)
     Einf = _hermite_total(N + 1, N)
@@ -624,8 +625,14 @@ def _ordered_block(N: int, x: np.ndarray, nq: int, L: float) -> tuple[np.ndarray
     gR = (tR - xx)[..., None] * eR[..., :M]
     bL = Gx
     bR = Gx - Ginf
-    AL = 2.0 * np.matmul((GL * wL[..., None]).transpose(0, 2, 1), gL) - bL[:, :, None] * bL[:, None, :]
-    AR = 2.0 * np.matmul((GR * wR[..., None]).transpose(0, 2, 1), gR) - bR[:, :, None] * bR[:, None, :]
+    AL = (
+        2.0 * np.matmul((GL * wL[..., None]).transpose(0, 2, 1), gL)
+        - bL[:, :, None] * bL[:, None, :]
+    )
+    AR = (
+        2.0 * np.matmul((GR * wR[..., None]).transpose(0, 2, 1), gR)
+        - bR[:, :, None] * bR[:, None, :]
+    )
     AL = 0.5 * (AL - AL.transpose(0, 2, 1))
     AR = 0.5 * (AR - AR.transpose(0, 2, 1))
     C = bL[:, :, None] * bR[:, None, :] - bR[:, :, None] * bL[:, None, :]
@@ -695,7 +702,7 @@ def goe_ordered_eigenvalue_density(N: int, x) -> np.ndarray:
     ndarray
         Shape ``x.shape + (N,)``: entry ``[..., k]`` is the density of ``lambda_k`` at ``x``.
     """
-    N = _check_N(N)
+    N = _check_n(N)
     x = np.asarray(x, dtype=float)
     dens, _ = _ordered_densities(N, x.ravel(), _inner_nodes(N, 1.0), _cutoff(N))
     return dens.reshape(x.shape + (N,))
@@ -773,15 +780,18 @@ class KacRiceResult:
         if self.by_index is not None:
             for k in range(self.N):
                 rows.append(
-                    {"index": k, "mean": float(self.by_index[k]),
-                     "error": float(self.by_index_error[k])}
+                    {
+                        "index": k,
+                        "mean": float(self.by_index[k]),
+                        "error": float(self.by_index_error[k]),
+                    }
                 )
         rows.append({"index": "all", "mean": self.total, "error": self.total_error})
         return rows
 
 
 def _kr_setup(N, p, k, energy_range, convention):
-    N = _check_N(N)
+    N = _check_n(N)
     m = _model(p, convention)
     if k is not None:
         k = _check_index(k, N - 1)
@@ -1026,7 +1036,7 @@ def kac_rice_density(N: int, p, u, *, convention: Convention = "abc") -> np.ndar
     ndarray
         Shape ``u.shape + (N,)``.
     """
-    N = _check_N(N)
+    N = _check_n(N)
     m = _model(p, convention)
     _require_pure(m, "kac_rice_density")
     u = _check_energy(u)
@@ -1216,6 +1226,7 @@ def dynamical_transition(p, convention: Convention = "abc") -> Transition:
     if j == 0:
         q_d = 0.0
     else:
+
         def dh(q):
             return float(m.xi(q, 2) * q * (1 - q) - m.xi(q, 1)) / (q * q)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -10,16 +12,12 @@ import pytest
 
 from analysis.cli import main
 
-
 ARGS = ["theory", "--p", "3", "--N", "6", "--mc-samples", "4000"]
 
 
 @pytest.fixture(scope="module")
 def pure_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("theory") / "run"
-    import contextlib
-    import io
-
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         rc = main([*ARGS, "--out", str(out)])
@@ -31,8 +29,16 @@ def test_theory_pure_writes_run_folder(pure_run):
     assert rc == 0
     assert "E_inf" in text and "1.632993" in text and "1.154701" in text  # ABC and CS columns
     assert "T_s" in text and "0.586054" in text
-    for name in ("config.json", "constants.csv", "kac_rice_N6.csv", "curves.npz", "report.md",
-                 "complexity.png", "index_vs_energy.png", "kac_rice_N6.png"):
+    for name in (
+        "config.json",
+        "constants.csv",
+        "kac_rice_N6.csv",
+        "curves.npz",
+        "report.md",
+        "complexity.png",
+        "index_vs_energy.png",
+        "kac_rice_N6.png",
+    ):
         assert (out / name).exists(), name
     consts = pd.read_csv(out / "constants.csv").set_index("symbol")
     assert consts.loc["E_0", "abc"] == pytest.approx(1.656998, abs=1e-6)

@@ -327,7 +327,7 @@ def _figures(rf, th, model, N, arr, mc, curves) -> list[str]:
         a1.set_xlabel(r"energy per spin $u = H/N$ (ABC normalization)")
         a1.set_ylabel(r"$\lim\, N^{-1}\log \mathbb{E}\,\mathrm{Crt}_{N,k}((-\infty,u])$")
         a1.set_title("cumulative annealed complexity near the bottom (dots: $-E_k$)")
-        a1.legend(fontsize=7.5, loc="lower right")
+        a1.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
         ua = curves["u_all"]
         a2.plot(ua, curves["sigma_total"], "k", label=r"$\Sigma_{tot}(u)$: points at energy $u$")
         a2.plot(ua, curves["theta_total"], "C1--", label=r"$\Theta_p(u)$: points below $u$")

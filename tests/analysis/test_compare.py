@@ -21,7 +21,9 @@ def test_overlaps_and_function_overlaps_match_direct_formulas():
     X = rng.standard_normal((5, 7))
     q = overlaps(X)
     i, j = np.triu_indices(5, k=1)
-    direct = [X[a] @ X[b] / np.linalg.norm(X[a]) / np.linalg.norm(X[b]) for a, b in zip(i, j)]
+    direct = [
+        X[a] @ X[b] / np.linalg.norm(X[a]) / np.linalg.norm(X[b]) for a, b in zip(i, j, strict=True)
+    ]
     np.testing.assert_allclose(q, direct, rtol=1e-12)
     O = rng.standard_normal((4, 6, 3))
     C = np.corrcoef(O.reshape(4, -1))

@@ -362,6 +362,8 @@ def test_sagun_small_n_minima_and_trend():
 def test_universality_reduced_size():
     vals = {}
     for c in ("gaussian", "rademacher", "uniform", "exponential"):
-        vals[c] = np.concatenate([r.intensive for _, r in _sagun(25, 4, 12, couplings=c, seed=9)])
+        # fresh couplings per replica: replicas sharing couplings often reach the same minimum,
+        # and the KS test needs independent draws
+        vals[c] = np.concatenate([r.intensive for _, r in _sagun(16, 30, 1, couplings=c, seed=9)])
     for c in ("rademacher", "uniform", "exponential"):
         assert sps.ks_2samp(vals["gaussian"], vals[c]).pvalue > 0.01, c

@@ -60,3 +60,19 @@ NN_CASES = {
         loss="mse",
     ),
 }
+
+
+def _torch_twin(seed):
+    from landscapes.torch import torch_mlp
+
+    data = datasets.gaussian_mixture(3, dim=4, separation=3.0, n_samples=30, seed=seed)
+    mlp = MLPLoss(data, hidden=(4,), activation="tanh")
+    return torch_mlp(mlp)[0]
+
+
+try:  # PyTorch models join the contract suite when the optional extra is installed
+    import torch  # noqa: F401
+
+    NN_CASES["torch-mlp-mixture-tanh-ce"] = _torch_twin
+except ImportError:  # pragma: no cover - depends on the environment
+    pass

@@ -103,7 +103,9 @@ def test_goe_densities_exact_moments():
         assert w @ rho == pytest.approx(1.0, abs=1e-12)
         # E tr M^2 / N = (N+1)/(2N), E tr M^4 / N = (2N^3 + 5N^2 + 5N)/(4N^3)
         assert w @ (x**2 * rho) == pytest.approx((N + 1) / (2 * N), abs=1e-12)
-        assert w @ (x**4 * rho) == pytest.approx((2 * N**3 + 5 * N**2 + 5 * N) / (4 * N**3), abs=1e-12)
+        assert w @ (x**4 * rho) == pytest.approx(
+            (2 * N**3 + 5 * N**2 + 5 * N) / (4 * N**3), abs=1e-12
+        )
         d = th.goe_ordered_eigenvalue_density(N, x)
         assert d.shape == (400, N)
         np.testing.assert_allclose(w @ d, 1.0, atol=1e-11)
@@ -122,7 +124,7 @@ def test_kac_rice_p2_exact(N):
 
 
 @pytest.mark.parametrize("p", [3, 4, 5])
-def test_kac_rice_N2_binary_forms(p):
+def test_kac_rice_n2_binary_forms(p):
     r = th.kac_rice_mean(2, p)
     assert r.total == pytest.approx(2 * math.sqrt(3 * p - 2), rel=1e-11)
     assert r.by_index.sum() == pytest.approx(2 * math.sqrt(3 * p - 2), rel=1e-11)
@@ -172,7 +174,7 @@ def test_kac_rice_energy_ranges_add_up_and_match_density():
     assert th.kac_rice_mean(10, 3, energy_range=(8.0, math.inf)).total == 0.0
 
 
-def test_kac_rice_N30_every_index():
+def test_kac_rice_n30_every_index():
     r = th.kac_rice_mean(30, 3)
     assert r.by_index.shape == (30,)
     assert r.diagnostics["normalization_defect"] < 1e-10
@@ -186,8 +188,10 @@ def test_kac_rice_increments_approach_the_annealed_complexity():
     # (1/2) log(E_{N+2}/E_N) -> 1/2 log(p - 1), error shrinking monotonically for N = 10..30
     for p in (3, 4):
         tot = {N: th.kac_rice_mean(N, p, per_index=False).total for N in range(10, 31, 2)}
-        err = [abs(0.5 * math.log(tot[N + 2] / tot[N]) - th.total_complexity(p))
-               for N in range(10, 29, 2)]
+        err = [
+            abs(0.5 * math.log(tot[N + 2] / tot[N]) - th.total_complexity(p))
+            for N in range(10, 29, 2)
+        ]
         assert all(a > b for a, b in zip(err, err[1:], strict=False))
         assert err[-1] < 0.5 * err[0]
         # the plain (1/N) log count is still far off at these N (polynomial prefactor)
@@ -283,7 +287,7 @@ def test_hessian_spectrum():
     assert float(th.index_fraction(0.0, 5)) == pytest.approx(0.5)
 
 
-def test_finite_N_index_law_tends_to_semicircle():
+def test_finite_n_index_law_tends_to_semicircle():
     u = np.array([-1.2, -0.6, 0.3, 0.9])
     errs = []
     for N in (8, 16):
@@ -315,7 +319,7 @@ def test_temperatures_published_and_reference():
         assert th.static_transition(p).temperature < th.dynamical_transition(p).temperature
 
 
-def test_equilibrium_both_sides_of_T_s():
+def test_equilibrium_both_sides_of_t_s():
     ts = th.static_transition(3)
     T = np.array([3.0, 1.0, ts.temperature * (1 + 1e-9), ts.temperature * (1 - 1e-9), 0.5, 0.01])
     st = th.equilibrium(T, 3)
