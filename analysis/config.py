@@ -24,7 +24,7 @@ TOML layout (every table and key optional; unknown keys are errors)::
     activation = "tanh"
     gd_step = 0.5
     gd_steps = 400
-    gtol = 1e-3
+    gtol = 1e-4         # RMS gradient component; networks mostly stop at the step budget
     sgd = true
     sgd_batch = 32
     sgd_step = 0.2
@@ -68,7 +68,7 @@ _BASE: dict[str, Any] = {
         "activation": "tanh",
         "gd_step": 0.5,
         "gd_steps": 400,
-        "gtol": 1e-3,
+        "gtol": 1e-4,
         "sgd": True,
         "sgd_batch": 32,
         "sgd_step": 0.2,

@@ -661,10 +661,12 @@ def sgd(
 
     Notes
     -----
-    The FiniteSumEnergy contract takes one index array per call, so distinct minibatches of
-    the replicas need one call each: a step costs K minibatch evaluations of size
-    ``batch_size`` (all replicas together cost K * batch_size sample-gradients, the same work
-    as a batched call; only the call overhead is per replica).
+    One call per step: the active replicas' minibatches form a ``(K_active, batch_size)``
+    index array (row k from replica k's own permutation), evaluated by the FiniteSumEnergy
+    in one batched pass (2-D ``idx``; energies with ``batched_idx = False`` are evaluated row
+    by row by the base class, with the same results). Each replica's permutation stream is
+    independent of the others, so replica k of a batched run equals a single-replica run on
+    replica k's stream, to floating-point reassociation.
 
     Returns
     -------
@@ -722,10 +724,8 @@ def sgd(
                 if active.size == 0:
                     break
                 a = _step_size(schedule, step, decay, t)
-                sl = perms[:, b * batch_size : (b + 1) * batch_size]
-                Gb = np.empty((active.size, dim))
-                for j, k in enumerate(active):
-                    Gb[j] = energy._energy_and_gradient(X[k : k + 1], sl[k])[1][0]
+                idx = perms[active, b * batch_size : (b + 1) * batch_size]  # (K_active, b)
+                Gb = energy._batched_energy_and_gradient(X[active], idx)[1]
                 with np.errstate(over="ignore", invalid="ignore"):
                     Xn = man.retract(X[active], -a * man.rgrad(X[active], Gb))
                 ok = _finite_rows(Xn, Gb)

@@ -41,6 +41,7 @@ import os
 import socket
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -619,14 +620,14 @@ def _dask_client(scheduler, workers: int | None):
 def _run_dask(todo: list[Task], book: _Attempts, scheduler, workers: int | None) -> None:
     from distributed import as_completed
 
+    token = uuid.uuid4().hex[:8]  # two runs of one sweep on one cluster never share a key
     with _dask_client(scheduler, workers) as client:
         by_key: dict[str, Task] = {}
 
         def submit(task: Task):
             attempt = book.attempts.get(task.key, 0)
-            fkey = f"landscapes-task-{task.key}-{attempt}"
+            fkey = f"landscapes-task-{task.key}-{token}-{attempt}"
             by_key[fkey] = task
-            # pure=False: never deduplicated with another client's future of the same key
             return client.submit(execute_task, task.record(), key=fkey, pure=False)
 
         ac = as_completed([submit(t) for t in todo])

@@ -205,25 +205,63 @@ class Energy(abc.ABC):
 class FiniteSumEnergy(Energy):
     """A loss that is a mean over samples (abstract); supports minibatches for SGD.
 
+    Every public method (``energy``, ``gradient``, ``energy_and_gradient``, ``hvp``) takes an
+    optional ``idx`` of sample indices:
+
+    * ``None``: all ``n_samples`` samples;
+    * a non-empty 1-D integer array ``(b,)``: the same minibatch for every point of the call;
+    * a 2-D integer array ``(K, b)``: one minibatch per replica, row ``k`` for point ``k`` of a
+      batch ``x`` of shape ``(K, dim)`` (for ``hvp``: point ``k`` with vector ``V[k]``). Row
+      ``k`` of the result equals the call on ``x[k]`` with the 1-D ``idx[k]``. This is what
+      SGD over replicas with their own minibatches needs, in one pass over the model.
+
+    A single point ``x`` of shape ``(dim,)`` accepts a 2-D ``idx`` only of shape ``(1, b)``
+    (treated as ``idx[0]``); a batch of ``K`` points needs exactly ``K`` rows. Indices must
+    lie in ``0..n_samples - 1`` (repeats are allowed: they weight a sample twice). Anything
+    else raises a ValueError naming ``idx``.
+
     Subclasses implement ``_energy_and_gradient(X, idx)`` and ``_hvp(X, V, idx)`` where
-    ``idx`` is ``None`` (all samples) or a validated integer index array.
+    ``idx`` is ``None`` (all samples) or a validated integer index array. Kernels of a class
+    that sets ``batched_idx = True`` also receive 2-D ``idx`` of shape ``(X.shape[0], b)``
+    and must evaluate it in one batched pass; for any other subclass the base class
+    evaluates a 2-D ``idx`` one row (replica) at a time, so the contract holds either way.
+    ``_hvp_block`` (one point, many vectors) only ever receives ``None`` or 1-D ``idx``.
     """
 
     n_samples: int
+    batched_idx: bool = False  # kernels accept 2-D idx (K, b): one minibatch per replica
 
-    def _check_idx(self, idx) -> np.ndarray | None:
+    def _check_idx(self, idx, n_points: int | None = None) -> np.ndarray | None:
+        """Validated ``idx``: None, 1-D, or 2-D with ``n_points`` rows.
+
+        ``n_points`` is the number of points of a batch call; ``None`` means a single point
+        (then a 2-D ``idx`` must have one row and is returned as that row, 1-D).
+        """
         if idx is None:
             return None
         arr = np.asarray(idx)
-        if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        if arr.ndim not in (1, 2) or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
             raise ValueError(
-                f"idx must be None or a non-empty 1-D integer array of sample indices; "
-                f"got {arr.dtype} array of shape {arr.shape}"
+                "idx must be None, a non-empty 1-D integer array of sample indices, or a 2-D "
+                f"integer array (K, b) with one row per point; got {arr.dtype} array of shape "
+                f"{arr.shape}"
             )
-        if arr.min() < 0 or arr.max() >= self.n_samples:
-            raise ValueError(
-                f"idx must lie in 0..{self.n_samples - 1}; got values in {arr.min()}..{arr.max()}"
-            )
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi >= self.n_samples:
+            raise ValueError(f"idx must lie in 0..{self.n_samples - 1}; got values in {lo}..{hi}")
+        if arr.ndim == 2:
+            if n_points is None:
+                if arr.shape[0] != 1:
+                    raise ValueError(
+                        f"idx of shape {arr.shape} (one minibatch per point) needs a batch x of "
+                        f"{arr.shape[0]} points; a single point x takes 1-D idx or shape (1, b)"
+                    )
+                return arr[0]
+            if arr.shape[0] != n_points:
+                raise ValueError(
+                    f"2-D idx must have one row per point: shape ({n_points}, b) for a batch "
+                    f"of {n_points} points; got shape {arr.shape}"
+                )
         return arr
 
     @abc.abstractmethod
@@ -240,35 +278,72 @@ class FiniteSumEnergy(Energy):
     def _hvp_block(self, x, V, idx=None):  # type: ignore[override]
         return self._hvp(np.broadcast_to(x, V.shape), V, idx)
 
-    def energy(self, x, idx=None):  # type: ignore[override]
-        """Mean loss over all samples (``idx=None``) or over the samples ``idx``."""
-        X, single = self._points(x)
-        e = self._energy(X, self._check_idx(idx))
-        return float(e[0]) if single else e
+    # dispatch of validated idx (None, 1-D, or 2-D with X.shape[0] rows) to the kernels
+    def _rowwise(self, idx) -> bool:
+        return idx is not None and idx.ndim == 2 and not self.batched_idx
 
-    def gradient(self, x, idx=None):  # type: ignore[override]
-        """Gradient of the mean loss over ``idx`` (all samples by default)."""
-        X, single = self._points(x)
-        g = self._energy_and_gradient(X, self._check_idx(idx))[1]
-        return g[0] if single else g
+    def _batched_energy(self, X, idx):
+        """Energies ``(K,)`` for validated ``idx``; 2-D row by row unless ``batched_idx``."""
+        if self._rowwise(idx):
+            return np.concatenate([self._energy(X[k : k + 1], r) for k, r in enumerate(idx)])
+        return self._energy(X, idx)
 
-    def energy_and_gradient(self, x, idx=None):  # type: ignore[override]
-        """Mean loss and its gradient over ``idx`` in one pass."""
-        X, single = self._points(x)
-        e, g = self._energy_and_gradient(X, self._check_idx(idx))
-        return (float(e[0]), g[0]) if single else (e, g)
+    def _batched_energy_and_gradient(self, X, idx):
+        """Energies and gradients for validated ``idx`` (see :meth:`_batched_energy`)."""
+        if self._rowwise(idx):
+            parts = [self._energy_and_gradient(X[k : k + 1], r) for k, r in enumerate(idx)]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return self._energy_and_gradient(X, idx)
 
-    def hvp(self, x, V, idx=None):  # type: ignore[override]
-        """Hessian-vector product of the mean loss over ``idx``; shapes as in Energy.hvp."""
-        idx = self._check_idx(idx)
+    def _batched_hvp(self, X, V, idx):
+        """Paired HVPs for validated ``idx`` (see :meth:`_batched_energy`)."""
+        if self._rowwise(idx):
+            return np.concatenate(
+                [self._hvp(X[k : k + 1], V[k : k + 1], r) for k, r in enumerate(idx)]
+            )
+        return self._hvp(X, V, idx)
+
+    def _points_idx(self, x, idx):
+        """Validated points ``(K, dim)``, the single-point flag, and validated ``idx``."""
+        X, single = self._points(x)
+        return X, single, self._check_idx(idx, None if single else X.shape[0])
+
+    def _hvp_dispatch(self, x, V, idx, block, batch):
+        """Shapes of :meth:`hvp` with kernels ``block(x, V, idx)`` and ``batch(X, V, idx)``."""
         X, single = self._points(x)
         Vb, vsingle = as_points(V, self.dim, name="V", dtype=self.dtype)
         if single:
-            out = self._hvp_block(X[0], Vb, idx)
+            out = block(X[0], Vb, self._check_idx(idx))
             return out[0] if vsingle else out
         if vsingle or Vb.shape[0] != X.shape[0]:
             raise ValueError(
                 f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}) "
                 f"(one vector per point); got shape {np.shape(V)}"
             )
-        return self._hvp(X, Vb, idx)
+        return batch(X, Vb, self._check_idx(idx, X.shape[0]))
+
+    def energy(self, x, idx=None):  # type: ignore[override]
+        """Mean loss over all samples (``idx=None``) or over ``idx`` (1-D, or 2-D per point)."""
+        X, single, idx = self._points_idx(x, idx)
+        e = self._batched_energy(X, idx)
+        return float(e[0]) if single else e
+
+    def gradient(self, x, idx=None):  # type: ignore[override]
+        """Gradient of the mean loss over ``idx`` (all samples by default)."""
+        X, single, idx = self._points_idx(x, idx)
+        g = self._batched_energy_and_gradient(X, idx)[1]
+        return g[0] if single else g
+
+    def energy_and_gradient(self, x, idx=None):  # type: ignore[override]
+        """Mean loss and its gradient over ``idx`` in one pass."""
+        X, single, idx = self._points_idx(x, idx)
+        e, g = self._batched_energy_and_gradient(X, idx)
+        return (float(e[0]), g[0]) if single else (e, g)
+
+    def hvp(self, x, V, idx=None):  # type: ignore[override]
+        """Hessian-vector product of the mean loss over ``idx``; shapes as in Energy.hvp.
+
+        A 2-D ``idx`` (K, b) goes with a batch ``x`` (K, dim) and ``V`` (K, dim): row ``k``
+        is the HVP at ``x[k]`` of the loss over ``idx[k]``.
+        """
+        return self._hvp_dispatch(x, V, idx, self._hvp_block, self._batched_hvp)

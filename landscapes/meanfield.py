@@ -205,7 +205,8 @@ def line_teacher(
 def _field(c, W, Xb, yb, act, weights=None, order=1):
     """Residuals and per-particle velocity fields of the mean-field potential.
 
-    ``c`` (K, N), ``W`` (K, N, d), ``Xb`` (n, d), ``yb`` (n,). The output is
+    ``c`` (K, N), ``W`` (K, N, d), ``Xb`` (n, d), ``yb`` (n,) shared by the replicas, or
+    per-replica ``Xb`` (K, n, d), ``yb`` (K, n) (one minibatch each). The output is
     g = sum_i weights_i c_i s(w_i.x) (weights 1/N by default); returns the residual
     r = g - y (K, n), the pre-activation block pieces, and the unnormalized gradients
     vc_i = (1/n) sum_m r_m s_im, vw_i = (1/n) c_i sum_m r_m s'_im x_m, so that
@@ -218,20 +219,27 @@ def _field(c, W, Xb, yb, act, weights=None, order=1):
     r = g - yb
     if order == 0:
         return r, None, None, (S, S1, S2)
-    nb = Xb.shape[0]
+    nb = Xb.shape[-2]
     vc = (S @ r[:, :, None])[:, :, 0] / nb
     vw = c[:, :, None] * _back(S1 * r[:, None, :], Xb) / nb
     return r, vc, vw, (S, S1, S2)
 
 
 def _lin(W, Xb):
-    """Pre-activations W x for a block (K, N, d) and inputs (n, d): one 2-D product."""
+    """Pre-activations W x for a block (K, N, d) and inputs (n, d): one 2-D product.
+
+    Per-replica inputs (K, n, d): one batched product.
+    """
+    if Xb.ndim == 3:
+        return np.matmul(W, Xb.transpose(0, 2, 1))
     K, N, d = W.shape
     return (np.ascontiguousarray(W).reshape(K * N, d) @ Xb.T).reshape(K, N, Xb.shape[0])
 
 
 def _back(M, Xb):
-    """sum_m M[k, i, m] x_m for a block (K, N, n): one 2-D product."""
+    """sum_m M[k, i, m] x_m for a block (K, N, n): one 2-D product (batched: (K, n, d))."""
+    if Xb.ndim == 3:
+        return np.matmul(M, Xb)
     K, N, n = M.shape
     return (M.reshape(K * N, n) @ Xb).reshape(K, N, Xb.shape[1])
 
@@ -265,6 +273,12 @@ class MeanFieldNet(FiniteSumEnergy):
         Law of the initial particles: Gaussian as above, or uniform on the box with the same
         variances (c_i ~ U(+-sqrt(3) c_scale), coordinates of w_i ~ U(+-sqrt(3/d) w_scale)),
         for which :func:`meanfield_limit` converges geometrically in the number of nodes.
+
+    Notes
+    -----
+    Minibatches: ``idx`` may be 2-D (K, b), one minibatch per replica (see
+    :class:`~landscapes.energy.FiniteSumEnergy`); the inputs are gathered to (K, b, d) and
+    evaluated with batched products, all replicas in one pass.
     """
 
     intensive_name = "loss (half mean squared error)"
@@ -367,10 +381,17 @@ class MeanFieldNet(FiniteSumEnergy):
         return out[0] if np.ndim(theta) == 1 else out
 
     # ------------------------------------------------------------------ kernels
+    batched_idx = True  # 2-D idx: per-replica inputs (K, b, d), batched products
+
     def _batch(self, idx):
         if idx is None:
             return self.X, self.y
         return self.X[idx], self.y[idx]
+
+    @staticmethod
+    def _rows(Xb, yb, sl):
+        """The data of the replicas ``sl``: all of it when shared, their rows when per-replica."""
+        return (Xb[sl], yb[sl]) if Xb.ndim == 3 else (Xb, yb)
 
     def _energy_and_gradient(self, X, idx=None):
         Xb, yb = self._batch(idx)
@@ -379,8 +400,9 @@ class MeanFieldNet(FiniteSumEnergy):
         e = np.empty(K)
         G = np.empty((K, self.N, self.d + 1))
         w = np.full(self.N, self.norm)
-        for sl in _blocks(K, self.N, Xb.shape[0]):
-            r, vc, vw, _ = _field(P[sl, :, 0], P[sl, :, 1:], Xb, yb, self.activation, w)
+        for sl in _blocks(K, self.N, Xb.shape[-2]):
+            Xs, ys = self._rows(Xb, yb, sl)
+            r, vc, vw, _ = _field(P[sl, :, 0], P[sl, :, 1:], Xs, ys, self.activation, w)
             e[sl] = 0.5 * np.mean(r * r, axis=1)
             G[sl, :, 0] = self.norm * vc
             G[sl, :, 1:] = self.norm * vw
@@ -392,8 +414,9 @@ class MeanFieldNet(FiniteSumEnergy):
         P = X.reshape(K, self.N, self.d + 1)
         e = np.empty(K)
         w = np.full(self.N, self.norm)
-        for sl in _blocks(K, self.N, Xb.shape[0]):
-            r = _field(P[sl, :, 0], P[sl, :, 1:], Xb, yb, self.activation, w, order=0)[0]
+        for sl in _blocks(K, self.N, Xb.shape[-2]):
+            Xs, ys = self._rows(Xb, yb, sl)
+            r = _field(P[sl, :, 0], P[sl, :, 1:], Xs, ys, self.activation, w, order=0)[0]
             e[sl] = 0.5 * np.mean(r * r, axis=1)
         return e
 
@@ -401,7 +424,7 @@ class MeanFieldNet(FiniteSumEnergy):
         """R-operator (Pearlmutter) Hessian-vector products, one vector per point."""
         Xb, yb = self._batch(idx)
         K = X.shape[0]
-        nb = Xb.shape[0]
+        nb = Xb.shape[-2]
         a = self.norm
         P = X.reshape(K, self.N, self.d + 1)
         D = V.reshape(K, self.N, self.d + 1)
@@ -410,8 +433,9 @@ class MeanFieldNet(FiniteSumEnergy):
         for sl in _blocks(K, self.N, nb):
             c, W = P[sl, :, 0], P[sl, :, 1:]
             dc, dW = D[sl, :, 0], D[sl, :, 1:]
-            r, _, _, (S, S1, S2) = _field(c, W, Xb, yb, self.activation, w, order=2)
-            RZ = _lin(dW, Xb)  # (k, N, n)
+            Xs, ys = self._rows(Xb, yb, sl)
+            r, _, _, (S, S1, S2) = _field(c, W, Xs, ys, self.activation, w, order=2)
+            RZ = _lin(dW, Xs)  # (k, N, n)
             cS1 = c[:, :, None] * S1
             Rr = a * ((dc[:, None, :] @ S)[:, 0, :] + np.einsum("kin,kin->kn", cS1, RZ))
             S1RZ = S1 * RZ
@@ -420,7 +444,7 @@ class MeanFieldNet(FiniteSumEnergy):
             )
             M = cS1 * Rr[:, None, :] + S1 * (dc[:, :, None] * r[:, None, :])
             M += c[:, :, None] * S2 * RZ * r[:, None, :]
-            out[sl, :, 1:] = (a / nb) * _back(M, Xb)
+            out[sl, :, 1:] = (a / nb) * _back(M, Xs)
         return out.reshape(K, self.dim)
 
 

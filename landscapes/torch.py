@@ -41,6 +41,10 @@ class TorchLoss(FiniteSumEnergy):
     Computation is in float64 (the module is copied and converted; the caller's module is
     never modified). Gradients by autograd; Hessian-vector products by double
     backpropagation (exact); batches of K points are evaluated one replica at a time.
+    Accordingly a 2-D ``idx`` (K, b), one minibatch per replica (see
+    :class:`~landscapes.energy.FiniteSumEnergy`), is supported by that same loop: replica
+    ``k`` is evaluated on ``idx[k]``. (Batching replicas through ``torch.func.vmap`` would
+    be the way to remove that loop; it is not done here.)
 
     Parameters
     ----------
@@ -59,6 +63,7 @@ class TorchLoss(FiniteSumEnergy):
 
     intensive_name = "mean loss"
     scale = 1.0
+    batched_idx = True  # kernels take 2-D idx, looping over replicas like every batch
 
     def __init__(
         self, module, loss_fn, inputs, targets, name: str = "torch", weight_decay: float = 0.0
@@ -178,17 +183,27 @@ class TorchLoss(FiniteSumEnergy):
             loss = loss + 0.5 * self.weight_decay * torch.dot(theta, theta)
         return loss
 
+    @staticmethod
+    def _row(idx, k):
+        """Sample indices of replica k: the row of a 2-D idx, else idx itself."""
+        return idx[k] if idx is not None and idx.ndim == 2 else idx
+
     def _energy(self, X, idx=None):
         torch = self._torch
         with torch.no_grad():
-            return np.array([float(self._loss(torch.from_numpy(x.copy()), idx)) for x in X])
+            return np.array(
+                [
+                    float(self._loss(torch.from_numpy(x.copy()), self._row(idx, k)))
+                    for k, x in enumerate(X)
+                ]
+            )
 
     def _energy_and_gradient(self, X, idx=None):
         torch = self._torch
         es, gs = [], []
-        for x in X:
+        for k, x in enumerate(X):
             t = torch.from_numpy(x.copy()).requires_grad_(True)
-            e = self._loss(t, idx)
+            e = self._loss(t, self._row(idx, k))
             (g,) = torch.autograd.grad(e, t)
             es.append(float(e.detach()))
             gs.append(g.numpy())
@@ -211,27 +226,19 @@ class TorchLoss(FiniteSumEnergy):
         return np.array(out)
 
     def _hvp(self, X, V, idx=None):
-        return np.concatenate([self._hvp_one(X[k], V[k : k + 1], idx) for k in range(X.shape[0])])
+        return np.concatenate(
+            [self._hvp_one(X[k], V[k : k + 1], self._row(idx, k)) for k in range(X.shape[0])]
+        )
 
     def _hvp_block(self, x, V, idx=None):
         return self._hvp_one(x, V, idx)
 
     def hvp(self, x, V, idx=None) -> np.ndarray:
-        """Exact Hessian-vector product by double backpropagation; shapes as in Energy.hvp."""
-        from landscapes._validation import as_points
+        """Exact Hessian-vector product by double backpropagation; shapes as in Energy.hvp.
 
-        idx = self._check_idx(idx)
-        X, single = self._points(x)
-        Vb, vsingle = as_points(V, self.dim, name="V")
-        if single:
-            out = self._hvp_block(X[0], Vb, idx)
-            return out[0] if vsingle else out
-        if vsingle or Vb.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}) "
-                f"(one vector per point); got shape {np.shape(V)}"
-            )
-        return self._hvp(X, Vb, idx)
+        ``idx`` as in :class:`~landscapes.energy.FiniteSumEnergy` (2-D: one row per point).
+        """
+        return self._hvp_dispatch(x, V, idx, self._hvp_block, self._hvp)
 
 
 def torch_mlp(mlp):

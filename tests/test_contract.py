@@ -203,3 +203,44 @@ def test_finite_sum_minibatches(case):
     assert _rel(energy.hvp(x, v, idx=idx), fdg) < 1e-6
     with pytest.raises(ValueError, match="idx"):
         energy.energy(x, idx=np.array([n]))
+
+
+def test_finite_sum_per_replica_minibatches(case):
+    # a 2-D idx (K, b) gives each point its own minibatch: row k equals the 1-D call on idx[k]
+    _, energy, X, _ = case
+    if not isinstance(energy, FiniteSumEnergy):
+        pytest.skip("not a finite-sum energy")
+    rng = np.random.default_rng(2024)
+    n, K = energy.n_samples, X.shape[0]
+    idx = np.stack([rng.permutation(n)[: max(2, n // 4)] for _ in range(K)])
+    assert len({tuple(r) for r in idx}) == K  # distinct minibatches, so a mix-up shows
+    V = rng.standard_normal(X.shape)
+    e, g = energy.energy_and_gradient(X, idx=idx)
+    assert np.allclose(energy.energy(X, idx=idx), e, rtol=1e-12, atol=1e-12)
+    assert _rel(energy.gradient(X, idx=idx), g) < 1e-12
+    hv = energy.hvp(X, V, idx=idx)
+    for k in range(K):
+        assert abs(e[k] - energy.energy(X[k], idx=idx[k])) < 1e-12 * (1 + abs(e[k]))
+        assert _rel(g[k], energy.gradient(X[k], idx=idx[k])) < 1e-12
+        assert _rel(hv[k], energy.hvp(X[k], V[k], idx=idx[k])) < 1e-12
+    # a single point takes a 2-D idx of one row, the same as that row
+    assert energy.energy(X[0], idx=idx[:1]) == pytest.approx(e[0], rel=1e-12, abs=1e-12)
+    bad = [
+        idx[:2],  # K - 1 rows for K points
+        np.where(idx == idx[0, 0], n, idx),  # out of range
+        -1 - idx,  # negative
+        idx.astype(float),
+        idx[:, :, None],  # 3-D
+        np.zeros((K, 0), dtype=int),  # empty minibatches
+    ]
+    for b in bad:
+        with pytest.raises(ValueError, match="idx"):
+            energy.energy(X, idx=b)
+        with pytest.raises(ValueError, match="idx"):
+            energy.energy_and_gradient(X, idx=b)
+        with pytest.raises(ValueError, match="idx"):
+            energy.hvp(X, V, idx=b)
+    with pytest.raises(ValueError, match="idx"):
+        energy.gradient(X[0], idx=idx)  # K rows for one point
+    with pytest.raises(ValueError, match="idx"):
+        energy.hvp(X[0], V, idx=idx)  # one point with a block of vectors takes 1-D idx

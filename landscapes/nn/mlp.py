@@ -118,7 +118,13 @@ def _flatten_grads(gWs, gbs, P: int) -> np.ndarray:
 
 
 def _xmm(Xd: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Shared data (n, d) times a batch of weights (K, d, h) -> (K, n, h), as one GEMM."""
+    """Data times a batch of weights (K, d, h) -> (K, n, h).
+
+    Shared data (n, d): one GEMM. Per-replica data (K, n, d) (a 2-D ``idx``, one minibatch
+    per replica): one batched matmul.
+    """
+    if Xd.ndim == 3:
+        return np.matmul(Xd, W)
     K, d, h = W.shape
     if K == 1:
         return (Xd @ W[0])[None]
@@ -127,7 +133,12 @@ def _xmm(Xd: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def _xtmm(Xd: np.ndarray, D: np.ndarray) -> np.ndarray:
-    """Shared data transposed (d, n) times a batch (K, n, h) -> (K, d, h), as one GEMM."""
+    """Data transposed times a batch (K, n, h) -> (K, d, h).
+
+    Shared data (n, d): one GEMM; per-replica data (K, n, d): one batched matmul.
+    """
+    if Xd.ndim == 3:
+        return np.matmul(Xd.transpose(0, 2, 1), D)
     K, n, h = D.shape
     if K == 1:
         return (Xd.T @ D[0])[None]
@@ -152,24 +163,30 @@ def _mlp_forward_outputs(theta: np.ndarray, sizes, activation: str, Xd: np.ndarr
 
 
 def _loss_head(loss, out, T, with_grad=True):
-    """Per-replica mean loss (K,), dloss/dz (K, n, m) / n, and the softmax (CE)."""
-    n = out.shape[1]
+    """Per-replica mean loss (K,), dloss/dz (K, n, m) / n, and the softmax (CE).
+
+    ``T`` holds shared targets ((n,) labels or (n, m)) or per-replica ones ((K, n) labels or
+    (K, n, m)), the latter from a 2-D ``idx``.
+    """
+    K, n = out.shape[:2]
     if loss == "cross_entropy":
         zmax = out.max(axis=2, keepdims=True)
         ez = np.exp(out - zmax)
         s = ez.sum(axis=2, keepdims=True)
         lse = np.log(s) + zmax
-        zy = np.take_along_axis(
-            out, np.broadcast_to(T[None, :, None], (out.shape[0], n, 1)), axis=2
-        )
+        Tk = np.broadcast_to(T if T.ndim == 2 else T[None], (K, n))
+        zy = np.take_along_axis(out, Tk[:, :, None], axis=2)
         e = (lse - zy)[..., 0].mean(axis=1)
         if not with_grad:
             return e, None, None
         p = ez / s
         D = p.copy()
-        D[:, np.arange(n), T] -= 1.0
+        if T.ndim == 2:
+            D[np.arange(K)[:, None], np.arange(n), Tk] -= 1.0
+        else:
+            D[:, np.arange(n), T] -= 1.0
         return e, D / n, p
-    r = out - T[None]
+    r = out - (T if T.ndim == 3 else T[None])
     e = 0.5 * np.einsum("knm,knm->k", r, r) / n
     return e, (r / n if with_grad else None), None
 
@@ -210,10 +227,16 @@ class MLPLoss(FiniteSumEnergy):
     ``J^T (d^2 loss / dz^2) J / n + weight_decay * I``, so ``hvp - gnvp`` is the residual term
     carrying the second derivatives of the network. ReLU is not differentiable where a
     pre-activation is exactly 0; there the (one-sided) derivative 0 is used.
+
+    Minibatches: ``idx`` may be 2-D (K, b), one minibatch per replica (see
+    :class:`~landscapes.energy.FiniteSumEnergy`); the inputs are then gathered to
+    (K, b, d) and every layer is one batched matmul over the replicas (``energy``,
+    ``gradient``, ``hvp`` and ``gnvp`` alike).
     """
 
     intensive_name = "mean loss"
     scale = 1.0
+    batched_idx = True
 
     def __init__(
         self,
@@ -393,9 +416,12 @@ class MLPLoss(FiniteSumEnergy):
         return e, g
 
     def _rop(self, X, V, idx, gauss_newton: bool):
-        """R-operator: H(X[k]) V[k] (or G V) with X of K or 1 rows and V of K rows."""
+        """R-operator: H(X[k]) V[k] (or G V) with X of K or 1 rows and V of K rows.
+
+        A 2-D ``idx`` (K, b) needs X and V of K rows each.
+        """
         Xd, T = self._data(idx)
-        n = Xd.shape[0]
+        n = Xd.shape[-2]
         Ws, bs = _unflatten_batch(X, self.sizes, self._layout)
         dWs, dbs = _unflatten_batch(V, self.sizes, self._layout)
         L = len(Ws)
@@ -456,24 +482,20 @@ class MLPLoss(FiniteSumEnergy):
 
     # ------------------------------------------------------------------ extras
     def _apply(self, x, V, idx, gauss_newton: bool) -> np.ndarray:
-        idx = self._check_idx(idx)
-        X, single = self._check_theta(x)
-        Vb, vsingle = as_points(V, self.dim, name="V")
-        if single:
-            out = self._rop_block(X[0], Vb, idx, gauss_newton)
-            return out[0] if vsingle else out
-        if vsingle or Vb.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}) "
-                f"(one vector per point); got shape {np.shape(V)}"
-            )
-        return self._rop(X, Vb, idx, gauss_newton)
+        return self._hvp_dispatch(
+            x,
+            V,
+            idx,
+            lambda x0, Vb, i: self._rop_block(x0, Vb, i, gauss_newton),
+            lambda Xb, Vb, i: self._rop(Xb, Vb, i, gauss_newton),
+        )
 
     def hvp(self, x, V, idx=None) -> np.ndarray:
         """Exact Hessian-vector product (R-operator) of the mean loss over ``idx``.
 
         ``x`` (P,) with ``V`` (P,) or a block (m, P); or ``x`` (K, P) with ``V`` (K, P), one
-        vector per point. The result has the shape of ``V``.
+        vector per point. The result has the shape of ``V``. ``idx`` as in
+        :class:`~landscapes.energy.FiniteSumEnergy` (2-D: one minibatch per point).
         """
         return self._apply(x, V, idx, False)
 

@@ -18,6 +18,10 @@ The network is ``X -> Y_0 = X W_in + b_in`` (an affine opening layer to the widt
 head on ``Y_depth`` (on ``[Y, Z]`` for the Hamiltonian net). Gradients by backpropagation
 through the recursion; Hessian-vector products by the R-operator (forward tangents through
 the recursion, then the tangent of the backward pass), exact to rounding.
+
+All three take ``idx`` of one minibatch per replica (2-D, (K, b); see
+:class:`~landscapes.energy.FiniteSumEnergy`) in one batched pass: the inputs are gathered
+to (K, b, d) and every product is a batched matmul over the replicas.
 """
 
 from __future__ import annotations
@@ -113,6 +117,7 @@ class _ResidualNetLoss(FiniteSumEnergy):
     head_slots: tuple[int, ...] = (0,)
     intensive_name = "mean loss"
     scale = 1.0
+    batched_idx = True  # 2-D idx: per-replica inputs (K, b, d), batched matmuls throughout
 
     def __init__(
         self,
@@ -252,9 +257,12 @@ class _ResidualNetLoss(FiniteSumEnergy):
         return self._X[idx], self._T[idx]
 
     def _run(self, X, idx, V=None, order=1, need_grad=True):
-        """Energy, gradient and (when V is given) the R-operator H V, all batched."""
+        """Energy, gradient and (when V is given) the R-operator H V, all batched.
+
+        A 2-D ``idx`` (K, b) gathers per-replica inputs (K, b, d); X (and V) have K rows.
+        """
         Xd, T = self._data(idx)
-        n = Xd.shape[0]
+        n = Xd.shape[-2]
         W = self._unflatten(X)
         dW = None if V is None else self._unflatten(V)
         Kb = max(X.shape[0], 1 if V is None else V.shape[0])
@@ -381,20 +389,10 @@ class _ResidualNetLoss(FiniteSumEnergy):
         """Exact Hessian-vector product (R-operator through the recursion) over ``idx``.
 
         ``x`` (P,) with ``V`` (P,) or a block (m, P); or ``x`` (K, P) with ``V`` (K, P), one
-        vector per point. The result has the shape of ``V``.
+        vector per point. The result has the shape of ``V``. ``idx`` as in
+        :class:`~landscapes.energy.FiniteSumEnergy` (2-D: one minibatch per point).
         """
-        idx = self._check_idx(idx)
-        X, single = self._points(x)
-        Vb, vsingle = as_points(V, self.dim, name="V")
-        if single:
-            out = self._hvp_block(X[0], Vb, idx)
-            return out[0] if vsingle else out
-        if vsingle or Vb.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"for a batch of {X.shape[0]} points, V must have shape ({X.shape[0]}, {self.dim}) "
-                f"(one vector per point); got shape {np.shape(V)}"
-            )
-        return self._hvp(X, Vb, idx)
+        return self._hvp_dispatch(x, V, idx, self._hvp_block, self._hvp)
 
     def features(self, x, split: str = "train"):
         """Head inputs (the final states), ``(n, width * len(head_slots))`` (batch: leading K)."""

@@ -125,6 +125,31 @@ def test_minibatch_equals_the_loss_on_the_subset(mixture):
     assert _rel(E.gnvp(X, V, idx=idx), Es.gnvp(X, V)) < 1e-13
 
 
+def test_per_replica_minibatches_one_pass_equals_row_by_row(mixture):
+    # 2-D idx (K, b): the batched kernels against the base class's row-by-row evaluation
+    class RowByRow(MLPLoss):
+        batched_idx = False
+
+    for loss in LOSSES:
+        kw = dict(hidden=(4, 3), activation="softplus", loss=loss, weight_decay=0.02)
+        E, R = MLPLoss(mixture, **kw), RowByRow(mixture, **kw)
+        X = _generic(E, 9, size=4)
+        V = np.random.default_rng(4).standard_normal(X.shape)
+        idx = np.random.default_rng(5).integers(mixture.n_samples, size=(4, 6))
+        e, g = E.energy_and_gradient(X, idx=idx)
+        er, gr = R.energy_and_gradient(X, idx=idx)
+        assert _rel(e, er) < 1e-13 and _rel(g, gr) < 1e-13
+        assert _rel(E.energy(X, idx=idx), R.energy(X, idx=idx)) < 1e-13
+        assert _rel(E.hvp(X, V, idx=idx), R.hvp(X, V, idx=idx)) < 1e-13
+        gn = np.array([E.gnvp(X[k], V[k], idx=idx[k]) for k in range(4)])
+        assert _rel(E.gnvp(X, V, idx=idx), gn) < 1e-13
+        # row k is the loss on the subset idx[k] (the loss head reads per-replica targets)
+        sub = datasets.from_arrays(mixture.X[idx[2]], mixture.y[idx[2]], n_classes=3)
+        assert _rel(e[2], MLPLoss(sub, **kw).energy(X[2])) < 1e-14
+    with pytest.raises(ValueError, match="idx"):
+        E.gnvp(X, V, idx=idx[:3])
+
+
 def test_weight_decay_adds_exact_ridge_term(mixture):
     E0 = MLPLoss(mixture, hidden=(3,), weight_decay=0.0)
     E1 = MLPLoss(mixture, hidden=(3,), weight_decay=0.25)
