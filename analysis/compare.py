@@ -20,10 +20,14 @@
    held-out data (training data when there is none).
 
 :func:`run_comparison` applies it to the default comparison (p = 3 spherical p-spin at several
-N against MLPs on digits and on a teacher–student task at several widths) as resumable tasks
-of a :class:`~analysis.store.RunFolder`, one per (model, size): an interrupted run keeps every
-finished task, and ``resume`` skips them. :func:`load_tables` rebuilds the tidy tables (one
-row per replica, with model, size, seed) from the stored tasks, without recomputing.
+N against MLPs on digits and on a teacher–student task at several widths) as a sweep of
+:class:`analysis.tasks.Task` s, one per (model, size) (:func:`comparison_tasks`, task function
+:func:`compare_task`), run by :func:`analysis.tasks.run_tasks` in-process, on local processes
+or on a Dask cluster with identical results: every task builds its model on the worker from
+the configuration and its seed, each result is stored in the run folder as it completes, and a
+rerun on the same folder runs only the missing tasks. :func:`load_tables` rebuilds the tidy
+tables (one row per replica, with model, size, seed) from the stored tasks, without
+recomputing.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from landscapes.random import SeedLike, as_seed_sequence, seed_info
 __all__ = [
     "EnsembleResult",
     "ModelTask",
+    "comparison_tasks",
+    "compare_task",
     "measure_ensemble",
     "overlaps",
     "function_overlaps",
@@ -329,8 +335,17 @@ def task_config(config: dict, task: ModelTask) -> dict:
     }
 
 
-def run_task(config: dict, task: ModelTask, progress: Callable[[str], None] | None = None):
+def run_task(
+    config: dict,
+    task: ModelTask,
+    progress: Callable[[str], None] | None = None,
+    *,
+    seed: np.random.SeedSequence | None = None,
+):
     """Measure one (model, size); returns ``(meta, arrays)`` ready for ``RunFolder.save_task``.
+
+    ``seed`` is the task's stream; by default the run seed with spawn key (family, size)
+    (what :func:`comparison_tasks` records).
 
     The p-spin runs ``samples`` fresh coupling draws of ``replicas`` each (the replicas of
     every sample are batched; sample s has its own stream); a network task builds one energy
@@ -340,7 +355,7 @@ def run_task(config: dict, task: ModelTask, progress: Callable[[str], None] | No
     """
     from pspin import SphericalPSpin
 
-    ss = _task_seed(config, task)
+    ss = _task_seed(config, task) if seed is None else seed
     sp = config["spectra"]
     common = dict(dense_max=sp["dense_max"], slq_probes=sp["slq_probes"], slq_steps=sp["slq_steps"])
     if task.family == "pspin":
@@ -488,35 +503,110 @@ def slice_task(
     return out_meta, out
 
 
-def run_comparison(config: dict, run, *, progress: bool | None = None) -> list[str]:
-    """Run every (model, size) task of ``config`` not yet stored in ``run``; return their keys.
+_TASK_FUNC = "analysis.compare:compare_task"
 
-    Each task's result is stored (arrays then the JSON record, both atomic) as soon as it is
-    done, so Ctrl-C loses at most the task in progress.
+
+def compare_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
+    """Sweep task: measure one (model, size) of the comparison (see :func:`run_task`).
+
+    ``config`` is :func:`task_config` of the run configuration (family, size, seed and the
+    family's section); ``seed`` the task's stream. The model is built here, on the worker,
+    from these parameters; nothing but the configuration travels.
     """
+    task = ModelTask(str(config["family"]), int(config["size"]))
+    if task.family not in _FAMILY_ID:
+        raise ValueError(f"unknown model family {task.family!r}")
+    return run_task(config, task, seed=seed)
+
+
+def comparison_tasks(config: dict) -> list:
+    """The sweep of a validated comparison configuration: one :class:`analysis.tasks.Task`
+    per (model, size), in :func:`model_tasks` order.
+
+    Task t runs :func:`compare_task` on ``task_config(config, t)`` with the seed record of
+    the run seed's stream (family, size), so the key of a (model, size) depends only on what
+    its result depends on: adding a size to the run keeps every stored task valid.
+    """
+    from analysis.tasks import Task
+
+    return [
+        Task(_TASK_FUNC, task_config(config, t), seed_info(_task_seed(config, t)))
+        for t in model_tasks(config)
+    ]
+
+
+def _legacy_key(config: dict, task: ModelTask) -> str:
+    """Key under which run folders written before the task model stored a (model, size)."""
     from analysis.store import task_key
 
-    tasks = model_tasks(config)
-    keys = [task_key(task_config(config, t)) for t in tasks]
-    todo = [(t, k) for t, k in zip(tasks, keys, strict=True) if not run.has_task(k)]
-    bar = Progress(len(tasks), desc="compare", enabled=progress)
-    bar.update(len(tasks) - len(todo))
-    for t, k in todo:
-        bar.desc = f"compare: {t.label}"
-        bar.update(0, stage="start")
-        meta, arrays = run_task(config, t, progress=lambda st: bar.update(0, stage=st))
-        meta["key"] = k
-        run.save_task(k, meta, **arrays)
-        bar.update(1)
-    bar.close()
-    stored = [run.load_task(k) for k in keys]
-    for fam in dict.fromkeys(t.family for t in tasks):
-        k = task_key({"slices": fam, **task_config(config, ModelTask(fam, 0))})
+    return task_key(task_config(config, task))
+
+
+def _slice_key(config: dict, family: str) -> str:
+    from analysis.store import task_key
+
+    return task_key({"slices": family, **task_config(config, ModelTask(family, 0))})
+
+
+def _load_model_result(run, config: dict, t: ModelTask, task) -> tuple[dict, dict] | None:
+    """Stored ``(meta, arrays)`` of one (model, size), or None (either folder layout)."""
+    if run.has_task(task.key):
+        rec, arrays = run.load_task(task.key)
+        return dict(rec["result"], key=task.key), arrays
+    legacy = _legacy_key(config, t)
+    if run.has_task(legacy):
+        return run.load_task(legacy)
+    return None
+
+
+def run_comparison(
+    config: dict,
+    run,
+    *,
+    progress: bool | None = None,
+    executor=None,
+):
+    """Run every (model, size) task of ``config`` not yet stored in ``run``.
+
+    The tasks (:func:`comparison_tasks`) run with ``executor`` (an
+    :class:`analysis.tasks.ExecutorSpec`, or an executor name; default in-process) and each
+    result is stored (arrays then the JSON record, both atomic) as soon as it completes, so
+    an interruption loses at most the tasks in flight and a rerun runs only the missing ones.
+    The landscape slices through the endpoints of the largest size of each family are then
+    computed here, from the stored endpoints, and stored as tasks of their own.
+
+    Returns
+    -------
+    analysis.tasks.SweepResult
+        Of the (model, size) sweep; raises :class:`analysis.tasks.SweepError` naming every
+        task that failed after its retries.
+    """
+    from analysis.tasks import run_tasks
+
+    tasks = comparison_tasks(config)
+    models = model_tasks(config)
+    # a folder written before the task model keeps its results under the legacy keys
+    sweep = [
+        task
+        for t, task in zip(models, tasks, strict=True)
+        if run.has_task(task.key) or not run.has_task(_legacy_key(config, t))
+    ]
+    result = run_tasks(
+        sweep,
+        run,
+        executor=executor if executor is not None else "inprocess",
+        progress=progress is not False,
+        desc="compare",
+    )
+    stored = [_load_model_result(run, config, t, task) for t, task in zip(models, tasks, strict=True)]
+    stored = [s for s in stored if s is not None]
+    for fam in dict.fromkeys(t.family for t in models):
+        k = _slice_key(config, fam)
         if not run.has_task(k):
             meta, arrays = slice_task(config, stored, fam)
             meta["key"] = k
             run.save_task(k, meta, **arrays)
-    return keys
+    return result
 
 
 def load_tables(run, config: dict | None = None) -> dict:
@@ -531,21 +621,17 @@ def load_tables(run, config: dict | None = None) -> dict:
     """
     import pandas as pd
 
-    from analysis.store import task_key
-
     config = config if config is not None else run.config
-    order = {t: i for i, t in enumerate(model_tasks(config))}
     stored, slices = [], []
-    for k in run.task_keys():
-        meta, arrays = run.load_task(k)
-        if "slice2d" in arrays:
-            slices.append((meta, arrays))
-            continue
-        t = ModelTask(meta["family"], int(meta["size"]))
-        if t not in order or task_key(task_config(config, t)) != k:
-            continue
-        stored.append((order[t], meta, arrays))
-    stored.sort(key=lambda s: s[0])
+    models = model_tasks(config)
+    for i, (t, task) in enumerate(zip(models, comparison_tasks(config), strict=True)):
+        got = _load_model_result(run, config, t, task)
+        if got is not None:
+            stored.append((i, *got))
+    for fam in dict.fromkeys(t.family for t in models):
+        k = _slice_key(config, fam)
+        if run.has_task(k):
+            slices.append(run.load_task(k))
     rows, specs, qs = [], [], []
     for _, meta, a in stored:
         base = {"model": meta["family"], "size": int(meta["size"])}

@@ -5,12 +5,19 @@ p-spin at N = 50, 100, 200 against MLPs on digits and on a teacher–student tas
 8-64), writes the run folder (config.json, tables, arrays, figures, report.html) and prints
 where the report is. ``--quick`` is a one-minute smoke run; ``--full`` is the converged
 Sagun experiment (N up to 400, widths up to 128, hundreds of replicas: hours on 2 cores).
+
+Each (model, size) is one task of a sweep (:mod:`analysis.tasks`): ``--scheduler local:N``
+runs them on a local Dask cluster, ``--scheduler tcp://HOST:PORT`` on an existing one,
+``--executor processes`` on a local process pool; the tables are identical wherever the tasks
+run, and ``--resume RUN_DIR`` runs only the tasks whose results are missing.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from analysis.tasks import SweepError, add_executor_arguments, executor_from_args
 
 __all__ = ["register", "run", "make_figures_and_report"]
 
@@ -70,6 +77,7 @@ def register(subparsers) -> None:
         help="BLAS threads (default: leave as is; 1 avoids oversubscription on a busy machine)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_executor_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -245,6 +253,7 @@ def run(args) -> int:
     preset = "quick" if args.quick else "full" if args.full else "default"
     toml = load_toml(args.config) if args.config else None
     flags = _flags(args)
+    spec = executor_from_args(args)  # checked before any folder is written
     if args.resume:
         if args.out and Path(args.out) != Path(args.resume):
             raise ValueError("give either --out or --resume RUN_DIR, not two different folders")
@@ -266,10 +275,14 @@ def run(args) -> int:
 
         limiter = threadpool_limits(args.threads)
     try:
-        run_comparison(config, run_folder, progress=progress)
+        result = run_comparison(config, run_folder, progress=progress, executor=spec)
+    except SweepError as exc:
+        print(str(exc))
+        return 1
     finally:
         if limiter is not None:
             limiter.unregister()
+    print(f"compare tasks: {result.summary()}")
     make_figures_and_report(run_folder, config)
     print(f"report: {run_folder.path / 'report.html'}")
     return 0

@@ -1,7 +1,8 @@
-"""``landscapes descend``: gradient descent or Langevin dynamics over many replicas.
+"""``landscapes descend``: gradient descent, SGD or Langevin dynamics over many replicas.
 
 ``landscapes descend pspin --N 200 --p 3 --replicas 256 --seed 0 [--method gd|langevin]``
-writes a run folder with ``config.json``, ``final.csv`` (final energy, H/N, gradient norms,
+and ``landscapes descend mlp --dataset digits|teacher_student --hidden 32 --method gd|sgd``
+write a run folder with ``config.json``, ``final.csv`` (final energy, H/N, gradient norms,
 steps, convergence and halting times per replica), ``trajectories.npz`` (energy per spin and
 gradient norm against step, and final points), ``summary.json`` and two figures: the
 histogram of the final H/N with -E_inf and -E_0 drawn, and H/N against time.
@@ -12,6 +13,12 @@ initial-point stream and a dynamics stream). Replicas are split evenly over the 
 samples (fresh couplings per sample, shared by that sample's replicas) and processed in
 chunks of ``--chunk`` replicas; each chunk is a stored task, so ``--resume`` continues an
 interrupted run without redoing finished chunks.
+
+``descend mlp`` trains replicas of a fully connected network (``landscapes.nn.MLPLoss``) on
+one dataset (``landscapes.datasets``: scikit-learn's digits, or a teacher-student regression
+whose teacher is a network of the student's architecture, so the global minimum is 0). The
+root seed spawns one stream for the data and one per replica (initialization + SGD order);
+the tables and figures report the mean loss per sample (the loss is intensive).
 """
 
 from __future__ import annotations
@@ -23,11 +30,58 @@ import numpy as np
 __all__ = ["register", "run"]
 
 
+def _common(q, *, step: float, max_steps: int, gtol: float, methods: tuple[str, ...]) -> None:
+    q.add_argument("--replicas", type=int, default=256, help="number of replicas (default 256)")
+    q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    q.add_argument(
+        "--method", choices=methods, default="gd", help=f"dynamics (default gd; {'|'.join(methods)})"
+    )
+    q.add_argument("--step", type=float, default=step, help=f"step size (default {step})")
+    q.add_argument(
+        "--schedule",
+        choices=("fixed", "decay", "armijo"),
+        default="fixed",
+        help="step schedule (default fixed; armijo for GD only)",
+    )
+    q.add_argument(
+        "--decay",
+        type=float,
+        default=1e-3,
+        help="c of the decaying step step/(1 + c t) (default 1e-3)",
+    )
+    q.add_argument(
+        "--max-steps", type=int, default=max_steps, help=f"GD step limit (default {max_steps})"
+    )
+    q.add_argument(
+        "--gtol",
+        type=float,
+        default=gtol,
+        help=f"GD stops when |rgrad|/sqrt(dim) <= gtol (default {gtol:g})",
+    )
+    q.add_argument(
+        "--record-every",
+        type=int,
+        default=10,
+        help="record the trajectory every this many steps (default 10)",
+    )
+    q.add_argument("--chunk", type=int, default=64, help="replicas per stored task (default 64)")
+    q.add_argument("--out", default=None, help="run folder (default runs/descend-...)")
+    q.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="RUN_DIR",
+        help="continue an existing run folder (given here or by --out)",
+    )
+    q.set_defaults(func=run)
+
+
 def register(subparsers) -> None:
-    """Add ``descend pspin`` to the CLI."""
+    """Add ``descend pspin`` and ``descend mlp`` to the CLI."""
     p = subparsers.add_parser(
         "descend",
-        help="gradient descent / Langevin over many replicas (Sagun et al. experiment)",
+        help="GD / SGD / Langevin over many replicas (Sagun et al. experiment)",
         description=__doc__.split("\n\n")[0],
     )
     sub = p.add_subparsers(dest="target", metavar="TARGET")
@@ -46,61 +100,58 @@ def register(subparsers) -> None:
         choices=("gaussian", "rademacher", "uniform", "exponential"),
         help="law of the iid couplings (default gaussian)",
     )
-    q.add_argument("--replicas", type=int, default=256, help="number of replicas (default 256)")
     q.add_argument(
         "--samples",
         type=int,
         default=1,
         help="coupling samples; replicas are split evenly over them (default 1)",
     )
-    q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    q.add_argument(
-        "--method",
-        choices=("gd", "sgd", "langevin"),
-        default="gd",
-        help="gradient descent (default) or Langevin; sgd needs a finite-sum "
-        "energy (network losses), which the p-spin is not",
-    )
-    q.add_argument("--step", type=float, default=0.1, help="step size (default 0.1)")
-    q.add_argument(
-        "--schedule",
-        choices=("fixed", "decay", "armijo"),
-        default="fixed",
-        help="GD step schedule (default fixed)",
-    )
-    q.add_argument(
-        "--decay",
-        type=float,
-        default=1e-3,
-        help="c of the decaying step step/(1 + c t) (default 1e-3)",
-    )
-    q.add_argument("--max-steps", type=int, default=20000, help="GD step limit (default 20000)")
-    q.add_argument(
-        "--gtol",
-        type=float,
-        default=1e-5,
-        help="GD stops when |rgrad H|/sqrt(N) <= gtol (default 1e-5)",
-    )
     q.add_argument("--temperature", type=float, default=0.5, help="Langevin temperature")
     q.add_argument("--n-steps", type=int, default=2000, help="Langevin steps (default 2000)")
     q.add_argument("--adjusted", action="store_true", help="Metropolis-adjusted Langevin")
-    q.add_argument(
-        "--record-every",
+    _common(q, step=0.1, max_steps=20000, gtol=1e-5, methods=("gd", "sgd", "langevin"))
+
+    m = sub.add_parser(
+        "mlp",
+        help="replicas of GD or SGD training a fully connected network",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    m.add_argument(
+        "--dataset",
+        choices=("digits", "teacher_student"),
+        default="digits",
+        help="training data (default digits)",
+    )
+    m.add_argument(
+        "--hidden", type=int, nargs="+", default=[32], help="hidden widths (default 32)"
+    )
+    m.add_argument(
+        "--activation",
+        choices=("tanh", "relu", "softplus", "gelu", "linear"),
+        default="tanh",
+        help="hidden nonlinearity (default tanh)",
+    )
+    m.add_argument(
+        "--loss",
+        choices=("cross_entropy", "mse"),
+        default=None,
+        help="default: cross_entropy for digits, mse for teacher_student",
+    )
+    m.add_argument("--weight-decay", type=float, default=0.0, help="coefficient of |theta|^2/2")
+    m.add_argument(
+        "--n-train",
         type=int,
-        default=10,
-        help="record the trajectory every this many steps (default 10)",
+        default=None,
+        help="training samples (digits: stratified subsample; teacher_student: default 500)",
     )
-    q.add_argument("--chunk", type=int, default=64, help="replicas per stored task (default 64)")
-    q.add_argument("--out", default=None, help="run folder (default runs/descend-...)")
-    q.add_argument(
-        "--resume",
-        nargs="?",
-        const=True,
-        default=False,
-        metavar="RUN_DIR",
-        help="continue an existing run folder (given here or by --out)",
-    )
-    q.set_defaults(func=run)
+    m.add_argument("--input-dim", type=int, default=10, help="teacher_student input dim")
+    m.add_argument("--teacher-hidden", type=int, nargs="+", default=None,
+                   help="teacher_student: the teacher's hidden widths (default: --hidden)")
+    m.add_argument("--noise", type=float, default=0.0, help="teacher_student label noise")
+    m.add_argument("--batch-size", type=int, default=32, help="SGD minibatch (default 32)")
+    m.add_argument("--epochs", type=int, default=20, help="SGD epochs (default 20)")
+    _common(m, step=0.1, max_steps=2000, gtol=1e-6, methods=("gd", "sgd"))
 
 
 def _theory_lines(p: int) -> dict[str, float]:
