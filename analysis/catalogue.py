@@ -362,6 +362,65 @@ class Catalogue:
                 (int(saddle_id), fingerprint, min_a, min_b, float(saddle_energy)),
             )
 
+    def add_connections(self, energy: Energy, conn) -> dict:
+        """Store the result of :func:`analysis.connectivity.connect_minima` in one transaction.
+
+        The saddles and minima are matched to stored points (within ``dist_tol``); minima the
+        descents found that are not stored yet are verified and inserted. One connection row
+        per saddle (keyed by the saddle's id), so storing the same connections again changes
+        nothing. Returns ``{"saddle_ids", "minima_ids", "n_new_points"}`` (arrays of point ids
+        in the order of ``conn.saddles`` and ``conn.minima``).
+        """
+        from analysis.critical import verify
+
+        fp = self.add_model(energy)
+        scale = float(energy.scale)
+        saved = dict(self._cache)
+
+        def rows_of(X):
+            if X.shape[0] == 0:
+                return []
+            v = verify(energy, X)
+            return [
+                (float(e) / scale, int(k), float(g), float(m), _blob(lo))
+                for e, k, g, m, lo in zip(
+                    v.energies, v.indices, v.grad_norms, v.min_abs_eigs, v.low_eigs, strict=True
+                )
+            ]
+
+        ids0, known0 = self._known(fp, "critical")
+        n_before = 0 if known0 is None else known0.shape[0]
+        srows = rows_of(conn.saddles)
+        mrows = rows_of(conn.minima)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            sid = self._match_or_insert(fp, "critical", conn.saddles, srows)
+            mid = self._match_or_insert(fp, "critical", conn.minima, mrows)
+            recs = []
+            for s, (a, b) in enumerate(np.asarray(conn.ends, dtype=int)):
+                recs.append(
+                    (
+                        int(sid[s]),
+                        fp,
+                        None if a < 0 else int(mid[a]),
+                        None if b < 0 else int(mid[b]),
+                        float(conn.saddle_energies[s]),
+                    )
+                )
+            self._db.executemany("INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?)", recs)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._cache = saved
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        n_after = self._known(fp, "critical")[1].shape[0]
+        return {
+            "saddle_ids": np.array(sid, dtype=np.int64),
+            "minima_ids": np.array(mid, dtype=np.int64),
+            "n_new_points": int(n_after - n_before),
+        }
+
     def connections(self, fingerprint: str) -> list[tuple[int, int | None, int | None, float]]:
         """``(saddle_id, min_a, min_b, saddle_energy)`` rows of an instance."""
         return [

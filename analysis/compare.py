@@ -40,7 +40,6 @@ import numpy as np
 
 from landscapes.energy import Energy, FiniteSumEnergy
 from landscapes.manifolds import Sphere
-from landscapes.progress import Progress
 from landscapes.random import SeedLike, as_seed_sequence, seed_info
 
 __all__ = [
@@ -598,7 +597,9 @@ def run_comparison(
         progress=progress is not False,
         desc="compare",
     )
-    stored = [_load_model_result(run, config, t, task) for t, task in zip(models, tasks, strict=True)]
+    stored = [
+        _load_model_result(run, config, t, task) for t, task in zip(models, tasks, strict=True)
+    ]
     stored = [s for s in stored if s is not None]
     for fam in dict.fromkeys(t.family for t in models):
         k = _slice_key(config, fam)

@@ -15,6 +15,12 @@ landscape beside the spin glass's:
   endpoint energies stay above the ground state (at the threshold -E_inf) whatever the
   size, and the bottom of their Riemannian Hessian spectrum
   (:func:`analysis.spectrum.hessian_eigenvalues`).
+
+The experiment is a sweep of :class:`analysis.tasks.Task` s (:func:`landscape_plan`,
+:func:`landscape_tasks`, :func:`landscape_combine`): the wide reference, one task per width
+(all seeds batched) and one per p-spin size, each building its data and model on the worker
+from seed records. :func:`landscape_experiment` runs them here, one after the other; ``landscapes
+meanfield landscape`` runs them on any executor and resumes per task, with the same result.
 """
 
 from __future__ import annotations
@@ -33,9 +39,24 @@ from landscapes.meanfield import (
     gd,
 )
 from landscapes.progress import Progress
-from landscapes.random import SeedLike, as_generator, as_seed_sequence, seed_info
+from landscapes.random import (
+    SeedLike,
+    as_generator,
+    as_seed_sequence,
+    seed_from_info,
+    seed_info,
+)
 
-__all__ = ["pspin_target_data", "LandscapeResult", "landscape_experiment"]
+__all__ = [
+    "pspin_target_data",
+    "LandscapeResult",
+    "landscape_experiment",
+    "landscape_plan",
+    "landscape_tasks",
+    "landscape_combine",
+    "landscape_net_task",
+    "landscape_pspin_task",
+]
 
 
 def pspin_target_data(d: int = 6, n: int = 400, *, p: int = 3, seed: SeedLike = 0):
@@ -94,7 +115,7 @@ class LandscapeResult:
     extra: dict = field(default_factory=dict)
 
 
-def landscape_experiment(
+def landscape_plan(
     widths=(16, 32, 64, 128, 256),
     seeds: int = 40,
     seed: SeedLike = 0,
@@ -110,57 +131,153 @@ def landscape_experiment(
     pspin_seeds: int = 20,
     pspin_steps: int = 2000,
     n_boot: int = 500,
-    progress: bool | None = None,
-) -> LandscapeResult:
-    """Mean-field networks learning the spherical 3-spin energy, beside the 3-spin's landscape.
+) -> dict:
+    """Validated parameters of :func:`landscape_experiment` (same arguments), JSON-able.
 
-    Networks: ``MeanFieldNet`` on :func:`pspin_target_data` (d inputs, ``n_samples`` points),
-    full-batch GD with step eps to time T (all seeds of a width batched). The excess loss
-    E[L_N(T)] - L_ref(T), with L_ref the mean over ``ref_seeds`` nets of width
-    ``ref_factor * max(widths)``, falls like 1/N. p-spin: ``pspin_seeds`` Riemannian GD runs
-    (Armijo steps, ``pspin_steps`` at most) on ``SphericalPSpin(n, 3)`` for each n in
-    ``pspin_sizes``.
+    The root seed is kept as its record; task seeds are its children (data 0, reference 1,
+    bootstrap 2, p-spin 3, width j: 4 + j), as :func:`landscape_experiment` always drew them.
     """
-    import pandas as pd
+    ws = sorted(check_int(w, "width N", minimum=1) for w in widths)
+    if len(ws) < 2:
+        raise ValueError(f"widths must hold at least two widths; got {ws}")
+    return {
+        "widths": ws,
+        "seeds": check_int(seeds, "seeds", minimum=3),
+        "seed": seed_info(as_seed_sequence(seed)),
+        "d": check_int(d, "d", minimum=2),
+        "n_samples": check_int(n_samples, "n_samples", minimum=1),
+        "eps": float(eps),
+        "T": float(T),
+        "ref_factor": check_int(ref_factor, "ref_factor", minimum=1),
+        "ref_seeds": check_int(ref_seeds, "ref_seeds", minimum=2),
+        "hessian_max_width": int(hessian_max_width),
+        "pspin_sizes": [check_int(n, "pspin size", minimum=2) for n in pspin_sizes],
+        "pspin_seeds": check_int(pspin_seeds, "pspin_seeds", minimum=2),
+        "pspin_steps": check_int(pspin_steps, "pspin_steps", minimum=0),
+        "n_boot": check_int(n_boot, "n_boot", minimum=2),
+    }
 
+
+def _child(record: dict, *path: int) -> np.random.SeedSequence:
+    """Descendant ``path`` of a seed record (what ``spawn`` returns on a fresh SeedSequence)."""
+    return np.random.SeedSequence(
+        record["entropy"], spawn_key=tuple(record["spawn_key"]) + tuple(path)
+    )
+
+
+_NET_FUNC = "analysis.meanfield_landscape:landscape_net_task"
+_PSPIN_FUNC = "analysis.meanfield_landscape:landscape_pspin_task"
+
+
+def landscape_tasks(plan: dict) -> list:
+    """The tasks of a :func:`landscape_plan`: the reference, each width, each p-spin size."""
+    from analysis.tasks import Task
+
+    root = plan["seed"]
+    data = {
+        "d": plan["d"],
+        "n_samples": plan["n_samples"],
+        "data_seed": seed_info(_child(root, 0)),
+        "eps": plan["eps"],
+        "T": plan["T"],
+    }
+    M = plan["ref_factor"] * plan["widths"][-1]
+    tasks = [
+        Task(
+            _NET_FUNC, {**data, "width": M, "seeds": plan["ref_seeds"]}, seed_info(_child(root, 1))
+        )
+    ]
+    for j, N in enumerate(plan["widths"]):
+        cfg = {**data, "width": N, "seeds": plan["seeds"]}
+        cfg["hessian"] = N <= plan["hessian_max_width"]
+        tasks.append(Task(_NET_FUNC, cfg, seed_info(_child(root, 4 + j))))
+    for i, n in enumerate(plan["pspin_sizes"]):
+        cfg = {"n_spins": n, "replicas": plan["pspin_seeds"], "steps": plan["pspin_steps"]}
+        tasks.append(Task(_PSPIN_FUNC, cfg, seed_info(_child(root, 3, i))))
+    return tasks
+
+
+def landscape_net_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
+    """Sweep task: mean-field GD to time T for all seeds of one width on the 3-spin target.
+
+    Config: ``d``, ``n_samples``, ``data_seed`` (record of the data's stream), ``eps``,
+    ``T``, ``width``, ``seeds``, ``hessian`` (dense Hessian of N*L at seed 0's end point).
+    Seed s starts from child s of ``seed``. Returns meta ``{target_fingerprint}`` and arrays
+    ``final_loss`` (seeds,) and, with ``hessian``, ``hessian`` (eigenvalues of N*L).
+    """
+    from analysis.spectrum import hessian_eigenvalues
+
+    X, y, target = pspin_target_data(
+        int(config["d"]), int(config["n_samples"]), seed=seed_from_info(config["data_seed"])
+    )
+    N = int(config["width"])
+    net = MeanFieldNet((X, y), N)
+    kids = seed.spawn(int(config["seeds"]))
+    th0 = np.stack([net.random_point(np.random.default_rng(s)) for s in kids])
+    tr = gd(net, th0, eps=config["eps"], T=config["T"], n_records=2)
+    arrays = {"final_loss": tr.loss[-1]}
+    if config.get("hessian"):
+        arrays["hessian"] = N * hessian_eigenvalues(net, tr.theta[0], riemannian=False).eigenvalues
+    return {"target_fingerprint": target.fingerprint}, arrays
+
+
+def landscape_pspin_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
+    """Sweep task: Riemannian GD (Armijo) from ``replicas`` random starts on one 3-spin sample.
+
+    ``seed``'s child 0 draws the couplings, child 1 the starts. Returns meta (mean and sd of
+    the endpoint energy per spin, converged fraction, bottom Hessian eigenvalue at replica 0,
+    the model's fingerprint) and arrays ``energy`` (replicas,), ``hessian`` (eigenvalues of
+    the Riemannian Hessian at replica 0).
+    """
     from analysis.dynamics import gradient_descent
     from analysis.spectrum import hessian_eigenvalues
     from pspin import SphericalPSpin
 
-    ws = sorted(check_int(w, "width N", minimum=1) for w in widths)
-    if len(ws) < 2:
-        raise ValueError(f"widths must hold at least two widths; got {ws}")
-    S = check_int(seeds, "seeds", minimum=3)
-    R = check_int(ref_seeds, "ref_seeds", minimum=2)
-    root = as_seed_sequence(seed)
-    k_data, k_ref, k_boot, k_ps, *k_w = root.spawn(4 + len(ws))
-    X, y, target = pspin_target_data(d, n_samples, seed=k_data)
-    pr = Progress(len(ws) + 1 + len(pspin_sizes), "meanfield landscape", enabled=progress)
+    k_model, k_x = seed.spawn(2)
+    H = SphericalPSpin(int(config["n_spins"]), 3, seed=k_model)
+    x0 = H.random_point(as_generator(k_x), size=int(config["replicas"]))
+    res = gradient_descent(
+        H, x0, step=0.5, max_steps=int(config["steps"]), gtol=1e-6, schedule="armijo"
+    )
+    e = np.asarray(res.intensive)
+    ev = hessian_eigenvalues(H, res.x[0]).eigenvalues
+    meta = {
+        "fingerprint": H.fingerprint,
+        "mean_energy": float(e.mean()),
+        "sd_energy": float(e.std(ddof=1)),
+        "converged": float(np.mean(res.converged)),
+        "hess_min": float(ev[0]),
+    }
+    return meta, {"energy": e, "hessian": np.asarray(ev)}
 
-    def final(N, kids):
-        net = MeanFieldNet((X, y), N)
-        th0 = np.stack([net.random_point(np.random.default_rng(s)) for s in kids])
-        tr = gd(net, th0, eps=eps, T=T, n_records=2)
-        return net, tr
 
-    M = ref_factor * ws[-1]
-    _, ref_tr = final(M, k_ref.spawn(R))
-    ref_loss = ref_tr.loss[-1]
-    pr.update()
+def landscape_combine(plan: dict, results) -> LandscapeResult:
+    """The :class:`LandscapeResult` of a plan from its tasks' ``(meta, arrays)``, in
+    :func:`landscape_tasks` order (bootstrap and fits here: cheap)."""
+    import pandas as pd
+
+    ws, S, R = plan["widths"], plan["seeds"], plan["ref_seeds"]
+    n_boot = plan["n_boot"]
+    root = plan["seed"]
+    M = plan["ref_factor"] * ws[-1]
+    ref_loss = results[0][1]["final_loss"]
+    net_res = results[1 : 1 + len(ws)]
+    ps_res = results[1 + len(ws) :]
+    fps = {m["target_fingerprint"] for m, _ in results[: 1 + len(ws)]}
+    if len(fps) != 1:
+        raise ValueError(f"tasks trained on different targets (fingerprints {sorted(fps)})")
     losses, spectra, hmin, hneg = {}, {}, [], []
-    for j, N in enumerate(ws):
-        net, tr = final(N, k_w[j].spawn(S))
-        losses[N] = tr.loss[-1]
-        if N <= hessian_max_width:
-            ev = N * hessian_eigenvalues(net, tr.theta[0], riemannian=False).eigenvalues
+    for N, (_, a) in zip(ws, net_res, strict=True):
+        losses[N] = a["final_loss"]
+        if "hessian" in a:
+            ev = a["hessian"]
             spectra[f"net {N}"] = ev
             hmin.append(float(ev[0]))
             hneg.append(float(np.mean(ev < -1e-6 * np.abs(ev).max())))
         else:
             hmin.append(float("nan"))
             hneg.append(float("nan"))
-        pr.update(width=N)
-    rng = as_generator(k_boot)
+    rng = as_generator(_child(root, 2))
     bidx = rng.integers(S, size=(n_boot, S))
     ridx = rng.integers(R, size=(n_boot, R))
     Lref = float(ref_loss.mean())
@@ -195,46 +312,31 @@ def landscape_experiment(
         [(N, s, float(losses[N][s])) for N in ws for s in range(S)],
         columns=["width", "seed", "final_loss"],
     )
-    # the spin glass itself
     e_inf = 2.0 * math.sqrt(2.0 / 3.0)  # threshold -E_inf for p = 3 (ABC)
     rows = []
-    for n_sp, kk in zip(pspin_sizes, k_ps.spawn(len(pspin_sizes)), strict=True):
-        k_model, k_x = kk.spawn(2)
-        H = SphericalPSpin(int(n_sp), 3, seed=k_model)
-        x0 = H.random_point(as_generator(k_x), size=pspin_seeds)
-        res = gradient_descent(H, x0, step=0.5, max_steps=pspin_steps, gtol=1e-6, schedule="armijo")
-        e = np.asarray(res.intensive)
-        ev = hessian_eigenvalues(H, res.x[0]).eigenvalues
-        spectra[f"pspin {n_sp}"] = ev
+    for n_sp, (m, a) in zip(plan["pspin_sizes"], ps_res, strict=True):
+        spectra[f"pspin {n_sp}"] = a["hessian"]
         rows.append(
             dict(
                 n_spins=int(n_sp),
-                mean_energy=float(e.mean()),
-                sd_energy=float(e.std(ddof=1)),
-                gap_above_threshold=float(e.mean() + e_inf),
-                converged=float(np.mean(res.converged)),
-                hess_min=float(ev[0]),
+                mean_energy=m["mean_energy"],
+                sd_energy=m["sd_energy"],
+                gap_above_threshold=float(m["mean_energy"] + e_inf),
+                converged=m["converged"],
+                hess_min=m["hess_min"],
             )
         )
-        pr.update(n_spins=int(n_sp))
-    pr.close()
-    config = dict(
-        widths=ws,
-        seeds=S,
-        seed=seed_info(root),
-        d=d,
-        n_samples=n_samples,
-        eps=eps,
-        T=T,
-        ref_factor=ref_factor,
+    keys = ("d", "n_samples", "eps", "T", "ref_factor")
+    config = dict(widths=ws, seeds=S, seed=dict(root), **{k: plan[k] for k in keys})
+    config.update(
         ref_seeds=R,
         ref_width=M,
-        hessian_max_width=hessian_max_width,
-        pspin_sizes=list(pspin_sizes),
-        pspin_seeds=pspin_seeds,
-        pspin_steps=pspin_steps,
+        hessian_max_width=plan["hessian_max_width"],
+        pspin_sizes=list(plan["pspin_sizes"]),
+        pspin_seeds=plan["pspin_seeds"],
+        pspin_steps=plan["pspin_steps"],
         n_boot=n_boot,
-        target_fingerprint=target.fingerprint,
+        target_fingerprint=fps.pop(),
     )
     return LandscapeResult(
         table,
@@ -249,3 +351,59 @@ def landscape_experiment(
         config,
         {"ref_loss": Lref, "e_inf": e_inf},
     )
+
+
+def landscape_experiment(
+    widths=(16, 32, 64, 128, 256),
+    seeds: int = 40,
+    seed: SeedLike = 0,
+    *,
+    d: int = 6,
+    n_samples: int = 400,
+    eps: float = 0.2,
+    T: float = 20.0,
+    ref_factor: int = 16,
+    ref_seeds: int = 4,
+    hessian_max_width: int = 64,
+    pspin_sizes=(20, 40, 80),
+    pspin_seeds: int = 20,
+    pspin_steps: int = 2000,
+    n_boot: int = 500,
+    progress: bool | None = None,
+) -> LandscapeResult:
+    """Mean-field networks learning the spherical 3-spin energy, beside the 3-spin's landscape.
+
+    Networks: ``MeanFieldNet`` on :func:`pspin_target_data` (d inputs, ``n_samples`` points),
+    full-batch GD with step eps to time T (all seeds of a width batched). The excess loss
+    E[L_N(T)] - L_ref(T), with L_ref the mean over ``ref_seeds`` nets of width
+    ``ref_factor * max(widths)``, falls like 1/N. p-spin: ``pspin_seeds`` Riemannian GD runs
+    (Armijo steps, ``pspin_steps`` at most) on ``SphericalPSpin(n, 3)`` for each n in
+    ``pspin_sizes``.
+
+    Runs the tasks of :func:`landscape_tasks` here, one after the other, and combines them
+    (:func:`landscape_combine`); the CLI runs the same tasks on any executor.
+    """
+    plan = landscape_plan(
+        widths,
+        seeds,
+        seed,
+        d=d,
+        n_samples=n_samples,
+        eps=eps,
+        T=T,
+        ref_factor=ref_factor,
+        ref_seeds=ref_seeds,
+        hessian_max_width=hessian_max_width,
+        pspin_sizes=pspin_sizes,
+        pspin_seeds=pspin_seeds,
+        pspin_steps=pspin_steps,
+        n_boot=n_boot,
+    )
+    tasks = landscape_tasks(plan)
+    pr = Progress(len(tasks), "meanfield landscape", enabled=progress)
+    results = []
+    for t in tasks:
+        results.append(t.run())
+        pr.update()
+    pr.close()
+    return landscape_combine(plan, results)

@@ -34,7 +34,10 @@ def _common(q, *, step: float, max_steps: int, gtol: float, methods: tuple[str, 
     q.add_argument("--replicas", type=int, default=256, help="number of replicas (default 256)")
     q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     q.add_argument(
-        "--method", choices=methods, default="gd", help=f"dynamics (default gd; {'|'.join(methods)})"
+        "--method",
+        choices=methods,
+        default="gd",
+        help=f"dynamics (default gd; {'|'.join(methods)})",
     )
     q.add_argument("--step", type=float, default=step, help=f"step size (default {step})")
     q.add_argument(
@@ -123,9 +126,7 @@ def register(subparsers) -> None:
         default="digits",
         help="training data (default digits)",
     )
-    m.add_argument(
-        "--hidden", type=int, nargs="+", default=[32], help="hidden widths (default 32)"
-    )
+    m.add_argument("--hidden", type=int, nargs="+", default=[32], help="hidden widths (default 32)")
     m.add_argument(
         "--activation",
         choices=("tanh", "relu", "softplus", "gelu", "linear"),
@@ -146,8 +147,13 @@ def register(subparsers) -> None:
         help="training samples (digits: stratified subsample; teacher_student: default 500)",
     )
     m.add_argument("--input-dim", type=int, default=10, help="teacher_student input dim")
-    m.add_argument("--teacher-hidden", type=int, nargs="+", default=None,
-                   help="teacher_student: the teacher's hidden widths (default: --hidden)")
+    m.add_argument(
+        "--teacher-hidden",
+        type=int,
+        nargs="+",
+        default=None,
+        help="teacher_student: the teacher's hidden widths (default: --hidden)",
+    )
     m.add_argument("--noise", type=float, default=0.0, help="teacher_student label noise")
     m.add_argument("--batch-size", type=int, default=32, help="SGD minibatch (default 32)")
     m.add_argument("--epochs", type=int, default=20, help="SGD epochs (default 20)")
@@ -166,11 +172,27 @@ def _theory_lines(p: int) -> dict[str, float]:
         return {"-E_inf (threshold)": -2.0 * np.sqrt((p - 1) / p)}
 
 
+def _check_common(args) -> None:
+    if args.replicas < 1 or args.chunk < 1:
+        raise ValueError("--replicas and --chunk must be >= 1")
+    if args.step <= 0:
+        raise ValueError(f"--step must be > 0; got {args.step}")
+    if args.record_every < 1:
+        raise ValueError(f"--record-every must be >= 1; got {args.record_every}")
+
+
+def _gd_config(args) -> dict:
+    return dict(schedule=args.schedule, decay=args.decay, max_steps=args.max_steps, gtol=args.gtol)
+
+
 def _config(args) -> dict:
+    if args.target == "mlp":
+        return _mlp_config(args)
+    _check_common(args)
     if args.N < 2 or args.p < 2:
         raise ValueError(f"--N and --p must be >= 2; got N={args.N}, p={args.p}")
-    if args.replicas < 1 or args.samples < 1 or args.chunk < 1:
-        raise ValueError("--replicas, --samples and --chunk must be >= 1")
+    if args.samples < 1:
+        raise ValueError("--samples must be >= 1")
     if args.replicas % args.samples:
         raise ValueError(
             f"--replicas ({args.replicas}) must be a multiple of --samples ({args.samples})"
@@ -178,7 +200,7 @@ def _config(args) -> dict:
     if args.method == "sgd":
         raise ValueError(
             "--method sgd needs a finite-sum energy (a loss averaged over data samples); the "
-            "p-spin is not one: use gd or langevin"
+            "p-spin is not one: use gd or langevin (or descend mlp)"
         )
     cfg = dict(
         target="pspin",
@@ -194,12 +216,73 @@ def _config(args) -> dict:
         chunk=args.chunk,
     )
     if args.method == "gd":
-        cfg.update(
-            schedule=args.schedule, decay=args.decay, max_steps=args.max_steps, gtol=args.gtol
-        )
+        cfg.update(_gd_config(args))
     else:
         cfg.update(temperature=args.temperature, n_steps=args.n_steps, adjusted=args.adjusted)
     return cfg
+
+
+def _mlp_config(args) -> dict:
+    _check_common(args)
+    loss = args.loss or ("cross_entropy" if args.dataset == "digits" else "mse")
+    if loss == "cross_entropy" and args.dataset != "digits":
+        raise ValueError("--loss cross_entropy needs a classification dataset (digits)")
+    if args.schedule == "armijo" and args.method == "sgd":
+        raise ValueError("--schedule armijo is for GD only; SGD takes fixed or decay")
+    cfg = dict(
+        target="mlp",
+        dataset=args.dataset,
+        hidden=list(args.hidden),
+        activation=args.activation,
+        loss=loss,
+        weight_decay=args.weight_decay,
+        n_train=args.n_train,
+        replicas=args.replicas,
+        samples=1,
+        seed=args.seed,
+        method=args.method,
+        step=args.step,
+        record_every=args.record_every,
+        chunk=args.chunk,
+    )
+    if args.dataset == "teacher_student":
+        cfg.update(
+            input_dim=args.input_dim,
+            teacher_hidden=list(args.teacher_hidden or args.hidden),
+            noise=args.noise,
+        )
+    if args.method == "gd":
+        cfg.update(_gd_config(args))
+    else:
+        cfg.update(
+            batch_size=args.batch_size, epochs=args.epochs, schedule=args.schedule, decay=args.decay
+        )
+    return cfg
+
+
+def _mlp_model(cfg, data_seed):
+    """The network loss of an ``mlp`` configuration (data drawn from ``data_seed``)."""
+    from landscapes import datasets
+    from landscapes.nn import MLPLoss
+
+    if cfg["dataset"] == "digits":
+        data = datasets.digits(seed=data_seed, n_train=cfg["n_train"])
+    else:
+        data = datasets.teacher_student(
+            n_samples=cfg["n_train"] or 500,
+            dim=cfg["input_dim"],
+            hidden=tuple(cfg["teacher_hidden"]),
+            activation=cfg["activation"],
+            noise=cfg["noise"],
+            seed=data_seed,
+        )
+    return MLPLoss(
+        data,
+        hidden=tuple(cfg["hidden"]),
+        activation=cfg["activation"],
+        loss=cfg["loss"],
+        weight_decay=cfg["weight_decay"],
+    )
 
 
 def _tasks(cfg):
@@ -209,8 +292,29 @@ def _tasks(cfg):
             yield s, s * per + a, s * per + min(per, a + cfg["chunk"])
 
 
+def _descent_arrays(r) -> dict:
+    out = dict(
+        energies=r.energies,
+        intensive=r.intensive,
+        grad_norms=r.grad_norms,
+        intensive_grad_norms=r.intensive_grad_norms,
+        steps=r.steps,
+        converged=r.converged,
+        diverged=r.diverged,
+        halting_times=r.halting_times,
+        ladder=r.ladder,
+        x=r.x,
+        traj_steps=r.trajectory_steps,
+        traj_energies=r.trajectory_energies,
+        traj_grad_norms=r.trajectory_grad_norms,
+    )
+    if r.method == "sgd":  # no stopping rule, hence no halting times
+        del out["halting_times"], out["ladder"]
+    return out
+
+
 def _run_chunk(cfg, model, rep_streams, lo, hi):
-    from analysis.dynamics import gradient_descent, langevin
+    from analysis.dynamics import gradient_descent, langevin, sgd
 
     inits, dyns = [], []
     for ss in rep_streams[lo:hi]:
@@ -230,21 +334,21 @@ def _run_chunk(cfg, model, rep_streams, lo, hi):
             record_every=cfg["record_every"],
             on_divergence="flag",
         )
-        arrays = dict(
-            energies=r.energies,
-            intensive=r.intensive,
-            grad_norms=r.grad_norms,
-            intensive_grad_norms=r.intensive_grad_norms,
-            steps=r.steps,
-            converged=r.converged,
-            diverged=r.diverged,
-            halting_times=r.halting_times,
-            ladder=r.ladder,
-            x=r.x,
-            traj_steps=r.trajectory_steps,
-            traj_energies=r.trajectory_energies,
-            traj_grad_norms=r.trajectory_grad_norms,
+        arrays = _descent_arrays(r)
+    elif cfg["method"] == "sgd":
+        r = sgd(
+            model,
+            x0,
+            batch_size=cfg["batch_size"],
+            step=cfg["step"],
+            epochs=cfg["epochs"],
+            seed=dyns,
+            schedule=cfg["schedule"],
+            decay=cfg["decay"],
+            record_every=cfg["record_every"],
+            on_divergence="flag",
         )
+        arrays = _descent_arrays(r)
     else:
         r = langevin(
             model,
@@ -272,6 +376,10 @@ def _run_chunk(cfg, model, rep_streams, lo, hi):
             traj_steps=r.trace_steps,
             traj_energies=r.trace,
         )
+    if cfg["target"] == "mlp" and model.data.task == "classification":
+        arrays["train_accuracy"] = np.asarray(model.accuracy(r.x, "train"), dtype=float)
+        if model.data.X_test is not None:
+            arrays["test_accuracy"] = np.asarray(model.accuracy(r.x, "test"), dtype=float)
     return arrays
 
 
@@ -281,14 +389,44 @@ def _on_grid(steps, values, grid):
     return values[np.clip(i, 0, len(steps) - 1)]
 
 
+def _describe(cfg) -> dict:
+    """Names, labels and theory lines of a configuration's target."""
+    if cfg["target"] == "pspin":
+        return dict(
+            what="H/N (energy per spin)",
+            column="final_energy_per_spin",
+            lines=_theory_lines(cfg["p"]),
+            energy_definition="H/N, ABC normalization (E[H(s)H(s')] = N q^p)",
+            model=(
+                f"p={cfg['p']}, N={cfg['N']}, {{n}} replicas, "
+                f"{cfg['samples']} coupling sample(s) ({cfg['couplings']})"
+            ),
+        )
+    arch = "-".join(str(h) for h in cfg["hidden"])
+    lines = {}
+    if cfg["dataset"] == "teacher_student" and cfg["noise"] == 0 and cfg["weight_decay"] == 0:
+        if cfg["teacher_hidden"] == cfg["hidden"]:
+            lines = {"teacher (global minimum)": 0.0}
+    return dict(
+        what="mean loss per sample",
+        column="final_mean_loss",
+        lines=lines,
+        energy_definition=f"mean {cfg['loss']} loss per training sample"
+        + (f" + {cfg['weight_decay']} |theta|^2/2" if cfg["weight_decay"] else ""),
+        model=(
+            f"MLP hidden {arch} ({cfg['activation']}, {cfg['loss']}) on {cfg['dataset']}, "
+            "{n} replicas"
+        ),
+    )
+
+
 def run(args) -> int:
-    """Run ``descend pspin``; returns the exit status."""
+    """Run ``descend pspin`` or ``descend mlp``; returns the exit status."""
     from analysis.plots import use_agg
     from analysis.plots.dynamics import energy_vs_time, final_energy_histogram
     from analysis.store import RunFolder, task_key
     from landscapes.progress import Progress
     from landscapes.random import seed_info
-    from pspin import SphericalPSpin
 
     cfg = _config(args)
     out = args.out
@@ -301,18 +439,24 @@ def run(args) -> int:
     coup_root, rep_root = root.spawn(2)
     coup_streams = coup_root.spawn(cfg["samples"])
     rep_streams = rep_root.spawn(cfg["replicas"])
+
+    def make_model(s):
+        if cfg["target"] == "mlp":
+            return _mlp_model(cfg, coup_streams[s])
+        from pspin import SphericalPSpin
+
+        return SphericalPSpin(cfg["N"], cfg["p"], seed=coup_streams[s], couplings=cfg["couplings"])
+
     tasks = list(_tasks(cfg))
     models = {}
     fingerprints = {}
-    with Progress(len(tasks), desc=f"descend ({cfg['method']})") as bar:
+    with Progress(len(tasks), desc=f"descend {cfg['target']} ({cfg['method']})") as bar:
         for s, lo, hi in tasks:
             key = task_key({"sample": s, "lo": lo, "hi": hi})
             if not folder.has_task(key):
                 if s not in models:
                     models.clear()
-                    models[s] = SphericalPSpin(
-                        cfg["N"], cfg["p"], seed=coup_streams[s], couplings=cfg["couplings"]
-                    )
+                    models[s] = make_model(s)
                 m = models[s]
                 arrays = _run_chunk(cfg, m, rep_streams, lo, hi)
                 folder.save_task(
@@ -320,16 +464,16 @@ def run(args) -> int:
                 )
             bar.update(1)
     # ------------------------------------------------------------------ gather
+    d = _describe(cfg)
+    col = d["column"]
     rows, finals, trajs = [], [], []
     for s, lo, hi in tasks:
         meta, a = folder.load_task(task_key({"sample": s, "lo": lo, "hi": hi}))
         fingerprints[s] = meta["fingerprint"]
         for j in range(hi - lo):
-            row = dict(
-                sample=s,
-                replica=lo + j,
-                final_energy=float(a["energies"][j]),
-                final_energy_per_spin=float(a["intensive"][j]),
+            row = dict(sample=s, replica=lo + j, final_energy=float(a["energies"][j]))
+            row[col] = float(a["intensive"][j])
+            row.update(
                 grad_norm=float(a["grad_norms"][j]),
                 grad_norm_rms=float(a["intensive_grad_norms"][j]),
                 steps=int(a["steps"][j]),
@@ -339,8 +483,9 @@ def run(args) -> int:
             if "halting_times" in a:
                 for lv, ht in zip(a["ladder"], a["halting_times"][j], strict=True):
                     row[f"halting_step_g{lv:.0e}"] = int(ht)
-            if "acceptance" in a:
-                row["acceptance"] = float(a["acceptance"][j])
+            for extra in ("acceptance", "train_accuracy", "test_accuracy"):
+                if extra in a:
+                    row[extra] = float(a[extra][j])
             rows.append(row)
         finals.append(a["x"])
         trajs.append((a["traj_steps"], a["traj_energies"]))
@@ -348,17 +493,19 @@ def run(args) -> int:
     tmax = max(int(t[-1]) for t, _ in trajs)
     grid = np.unique(np.concatenate([np.arange(0, tmax + 1, cfg["record_every"]), [tmax]]))
     E = np.concatenate([_on_grid(t, e, grid) for t, e in trajs], axis=1)
+    traj_name = "energy_per_spin" if cfg["target"] == "pspin" else "mean_loss"
     folder.write_arrays(
         "trajectories.npz",
         steps=grid,
-        energy_per_spin=E,
+        **{traj_name: E},
         final_x=np.concatenate(finals),
         sample=np.array([r["sample"] for r in rows]),
     )
-    vals = np.array([r["final_energy_per_spin"] for r in rows])
-    lines = _theory_lines(cfg["p"])
+    vals = np.array([r[col] for r in rows])
+    lines = d["lines"]
     summary = dict(
         replicas=len(rows),
+        quantity=d["what"],
         mean=float(vals.mean()),
         std=float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
         min=float(vals.min()),
@@ -368,37 +515,44 @@ def run(args) -> int:
         theory=lines,
         fingerprints={str(k): v for k, v in fingerprints.items()},
         seeds={"root": seed_info(root), "couplings": [seed_info(c) for c in coup_streams]},
-        energy_definition="H/N, ABC normalization (E[H(s)H(s')] = N q^p)",
-        gtol_definition="|rgrad H| / sqrt(N)",
+        energy_definition=d["energy_definition"],
+        gtol_definition="|rgrad| / sqrt(dim)",
     )
+    for extra in ("train_accuracy", "test_accuracy"):
+        if rows and extra in rows[0]:
+            summary[f"mean_{extra}"] = float(np.mean([r[extra] for r in rows]))
     folder.write_json("summary.json", summary)
     use_agg()
-    what = (
-        "GD"
-        if cfg["method"] == "gd"
-        else (f"{'MALA' if cfg['adjusted'] else 'Langevin'} T={cfg['temperature']}")
-    )
-    title = (
-        f"{what}, p={cfg['p']}, N={cfg['N']}, {len(rows)} replicas, "
-        f"{cfg['samples']} coupling sample(s) ({cfg['couplings']})"
-    )
+    if cfg["method"] == "langevin":
+        what = f"{'MALA' if cfg['adjusted'] else 'Langevin'} T={cfg['temperature']}"
+    elif cfg["method"] == "sgd":
+        what = f"SGD (batch {cfg['batch_size']})"
+    else:
+        what = "GD"
+    title = f"{what}, " + d["model"].format(n=len(rows))
     folder.save_figure(
         "final_energy_hist.png",
-        final_energy_histogram(vals, label="final H/N (energy per spin)", lines=lines, title=title),
+        final_energy_histogram(vals, label=f"final {d['what']}", lines=lines, title=title),
     )
     folder.save_figure(
         "energy_vs_time.png",
-        energy_vs_time(grid, E, label="H/N (energy per spin)", lines=lines, title=title),
+        energy_vs_time(grid, E, label=d["what"], lines=lines, title=title),
+    )
+    acc = "".join(
+        f"; mean {k.replace('_', ' ')} {summary['mean_' + k]:.4f}"
+        for k in ("train_accuracy", "test_accuracy")
+        if "mean_" + k in summary
     )
     folder.write_text(
         "report.md",
-        f"# descend {cfg['method']}\n\n{title}\n\nfinal H/N: mean {summary['mean']:.5f}, "
-        f"std {summary['std']:.5f}, min {summary['min']:.5f}, max {summary['max']:.5f}; "
-        f"converged {summary['converged']}/{len(rows)}, diverged {summary['diverged']}\n\n"
+        f"# descend {cfg['target']} {cfg['method']}\n\n{title}\n\nfinal {d['what']}: "
+        f"mean {summary['mean']:.5f}, std {summary['std']:.5f}, min {summary['min']:.5f}, "
+        f"max {summary['max']:.5f}; converged {summary['converged']}/{len(rows)}, "
+        f"diverged {summary['diverged']}{acc}\n\n"
         + "".join(f"- {k} = {v:.6f}\n" for k, v in lines.items()),
     )
     print(
-        f"descend: {len(rows)} replicas, mean final H/N {summary['mean']:.5f} "
+        f"descend: {len(rows)} replicas, mean final {d['what']} {summary['mean']:.5f} "
         f"(std {summary['std']:.5f}); results in {folder.path}"
     )
     return 0

@@ -6,7 +6,14 @@ import numpy as np
 
 from analysis.plots import new_figure
 
-__all__ = ["plot_counts_by_index", "plot_saturation", "plot_index_energy"]
+__all__ = [
+    "plot_counts_by_index",
+    "plot_saturation",
+    "plot_index_energy",
+    "plot_disconnectivity",
+    "plot_barriers",
+    "plot_index_vs_loss",
+]
 
 
 def plot_counts_by_index(ens, title: str = ""):
@@ -66,4 +73,131 @@ def plot_index_energy(census, intensive_name: str = "H/N", theory=None):
     ax.set_xlabel(f"{intensive_name} (intensive energy)")
     ax.set_ylabel("index fraction k / d")
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_disconnectivity(
+    tree,
+    energy_label: str = "H/N (energy per spin)",
+    title: str = "",
+    reference_lines: dict | None = None,
+    label_minima: bool | None = None,
+):
+    """Disconnectivity graph (Becker & Karplus; Wales) of an
+    :class:`analysis.connectivity.DisconnectivityTree`.
+
+    Each minimum is a vertical line from its energy up to the level where its basin merges
+    with another; basins join at the levels of the tree. ``reference_lines`` maps labels to
+    energies drawn as horizontal dashed lines (e.g. the threshold energy). Returns the figure.
+    """
+    from matplotlib.collections import LineCollection
+
+    fig, axes = new_figure(1, 1, width=7.0, height=5.0)
+    ax = axes[0, 0]
+    segs = tree.segments()
+    ax.add_collection(LineCollection(segs, colors="0.15", linewidths=1.0))
+    ax.plot(
+        tree.x_minima, tree.minima_energies, "v", ms=4, color="C0", label="minimum (line = basin)"
+    )
+    m = tree.n_minima
+    if label_minima is None:
+        label_minima = m <= 40
+    if label_minima:
+        for i in range(m):
+            ax.annotate(
+                str(i),
+                (tree.x_minima[i], tree.minima_energies[i]),
+                textcoords="offset points",
+                xytext=(0, -10),
+                ha="center",
+                fontsize=7,
+            )
+    for j, (lab, val) in enumerate((reference_lines or {}).items()):
+        ax.axhline(val, ls="--", lw=1.0, color=f"C{j + 1}", label=f"{lab} = {val:.4f}")
+    lo = float(min(tree.minima_energies.min(), tree.levels.min()))
+    hi = float(tree.levels.max())
+    pad = 0.04 * (hi - lo if hi > lo else 1.0)
+    ax.set_ylim(lo - 2.5 * pad, hi + pad)
+    ax.set_xlim(-0.8, max(m - 1, 0) + 0.8)
+    ax.set_xticks([])
+    ax.set_xlabel(f"{m} minima (ordered so that basins are contiguous; no crossing lines)")
+    ax.set_ylabel(energy_label)
+    sub = f"{tree.levels.size} levels"
+    if tree.n_components > 1:
+        sub += (
+            f"; {tree.n_components} disconnected components "
+            "(no stored saddle joins them below the top level)"
+        )
+    ax.set_title((title + "\n" if title else "") + sub, fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def plot_barriers(profiles: dict, title: str = ""):
+    """Energy along paths between two minima, one panel per system, side by side.
+
+    ``profiles`` maps a panel title to ``(ylabel, {path label: BarrierPath})`` (see
+    :mod:`analysis.barriers`); the highest point of each path is marked. Returns the figure.
+    """
+    n = max(len(profiles), 1)
+    fig, axes = new_figure(n, 1, width=5.0, height=4.0)
+    for ax, (name, (ylabel, paths)) in zip(axes[0], profiles.items(), strict=False):
+        for j, (lab, pth) in enumerate(paths.items()):
+            ax.plot(
+                pth.s,
+                pth.energies,
+                "-o",
+                ms=2.5,
+                color=f"C{j}",
+                label=f"{lab}: barrier {pth.barrier:.4g}",
+            )
+            ax.plot(pth.s[pth.i_max], pth.energies[pth.i_max], "*", ms=10, color=f"C{j}")
+        ax.set_xlabel("normalized arc length along the path")
+        ax.set_ylabel(ylabel)
+        ax.set_title(name, fontsize=10)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_index_vs_loss(net: dict, pspin: dict | None = None, title: str = ""):
+    """Index fraction against energy: a network's critical points beside the p-spin law.
+
+    ``net``: ``{"loss": (n,), "index_fraction": (n,), "label": str, "xlabel": str}``;
+    ``pspin``: ``{"u": (n,), "index_fraction": (n,), "theory_u": array, "theory_alpha": array,
+    "label": str}`` (census points and the law alpha(u)), both optional. Returns the figure.
+    """
+    ncol = 2 if pspin is not None else 1
+    fig, axes = new_figure(ncol, 1, width=5.0, height=4.0)
+    ax = axes[0, 0]
+    ax.plot(net["loss"], net["index_fraction"], "o", ms=4, alpha=0.7, label=net.get("label", ""))
+    ax.set_xlabel(net.get("xlabel", "training loss (mean over samples)"))
+    ax.set_ylabel("index fraction k / d (negative Hessian eigenvalues)")
+    ax.set_title("network (Dauphin et al. 2014)", fontsize=10)
+    ax.legend(fontsize=8)
+    if pspin is not None:
+        ax = axes[0, 1]
+        if "u" in pspin:
+            ax.plot(
+                pspin["u"],
+                pspin["index_fraction"],
+                "o",
+                ms=3,
+                alpha=0.6,
+                label=pspin.get("label", "census points"),
+            )
+        ax.plot(
+            pspin["theory_u"],
+            pspin["theory_alpha"],
+            "-",
+            color="C3",
+            label="theory α(u) (semicircle, N → ∞)",
+        )
+        ax.set_xlabel("H/N (energy per spin)")
+        ax.set_ylabel("index fraction k / (N - 1)")
+        ax.set_title("spherical p-spin", fontsize=10)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
     return fig
