@@ -322,16 +322,31 @@ def build_energy(config: dict, task: ModelTask, seed: SeedLike) -> Energy:
     raise ValueError(f"unknown network family {task.family!r}")
 
 
+_RUN_LISTS = {"pspin": ("sizes",), "networks": ("widths", "families")}
+
+
 def task_config(config: dict, task: ModelTask) -> dict:
-    """The part of the configuration a task depends on (its resume key)."""
+    """The part of the configuration a task depends on (the configuration of its sweep task).
+
+    The lists of sizes, widths and families of the run are left out: a (model, size)'s
+    result does not depend on which other sizes the run holds, so extending a run keeps
+    every stored task.
+    """
     sec = "pspin" if task.family == "pspin" else "networks"
+    section = {k: v for k, v in config[sec].items() if k not in _RUN_LISTS[sec]}
     return {
         "family": task.family,
         "size": task.size,
         "seed": config["seed"],
-        sec: config[sec],
+        sec: section,
         "spectra": config["spectra"],
     }
+
+
+def _run_task_config(config: dict, task: ModelTask) -> dict:
+    """:func:`task_config` with the run's lists (the key of slices and of legacy folders)."""
+    sec = "pspin" if task.family == "pspin" else "networks"
+    return {**task_config(config, task), sec: config[sec]}
 
 
 def run_task(
@@ -538,13 +553,13 @@ def _legacy_key(config: dict, task: ModelTask) -> str:
     """Key under which run folders written before the task model stored a (model, size)."""
     from analysis.store import task_key
 
-    return task_key(task_config(config, task))
+    return task_key(_run_task_config(config, task))
 
 
 def _slice_key(config: dict, family: str) -> str:
     from analysis.store import task_key
 
-    return task_key({"slices": family, **task_config(config, ModelTask(family, 0))})
+    return task_key({"slices": family, **_run_task_config(config, ModelTask(family, 0))})
 
 
 def _load_model_result(run, config: dict, t: ModelTask, task) -> tuple[dict, dict] | None:

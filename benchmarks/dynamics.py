@@ -1,15 +1,19 @@
 """Descents over batches of replicas: the Sagun experiment, universality, batching speed-up.
 
-Run: ``python -m benchmarks.dynamics`` (full sizes: N = 50, 100, 200, 400 with 256 replicas
-at N <= 200 and 64 at N = 400; universality at N = 200) or ``--quick`` for a smoke run.
-Prints Markdown tables; the latest figures are recorded in benchmarks/dynamics.md.
+Run: ``OPENBLAS_NUM_THREADS=1 python -m benchmarks.dynamics`` (defaults: N = 50, 100, 200 with
+16 coupling samples x 16 replicas, N = 400 with 8 x 16; universality at N = 200 with 32
+coupling samples x 4 replicas per coupling law) or ``--quick`` for a smoke run; ``--sagun``
+and ``--universality`` take ``N:SAMPLES:PER_SAMPLE``. Prints Markdown tables; the latest
+figures are recorded in benchmarks/dynamics.md; ``--json DIR`` keeps the raw endpoints.
 
-* Sagun et al.: gradient descent (step 0.1, gtol 1e-5 on |rgrad H|/sqrt(N)) from uniform
-  random starts on p = 3; fresh couplings per coupling sample (``--samples`` per N, replicas
-  split evenly), every endpoint checked to be a minimum (index 0 of ``rhessian``) at
-  N <= 200 and on 16 endpoints at N = 400.
+* Sagun et al.: gradient descent with their step 0.2 and stopping rule |rgrad H| <= 0.01
+  (total norm; intensive gtol = 0.01 / sqrt(N)) from uniform random starts on p = 3; fresh
+  couplings per coupling sample, shared by that sample's replicas; every endpoint's
+  Riemannian Hessian diagonalized (dense ``rhessian``). An endpoint that is not a minimum (GD
+  stopped near a saddle) is kicked along its lowest eigenvector and descended again (counted).
 * Universality: the same at one N with Gaussian, Rademacher, uniform and exponential
-  couplings; two-sample KS p-values against the Gaussian ensemble.
+  couplings; two-sample KS and Anderson-Darling (permutation) p-values against the Gaussian
+  ensemble; error bars of the means from the spread of per-sample means.
 * Batching: K = 64 replicas in one run against 64 single-replica runs (same steps).
 """
 

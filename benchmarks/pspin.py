@@ -52,20 +52,39 @@ def bench_case(N: int, p: int, K: int, ceilings: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes only (smoke run)")
     ap.add_argument("--K", type=int, default=64, help="replicas in the batched case")
     args = ap.parse_args(argv)
     ceil = machine_ceilings()
-    print(f"machine: {ceil['blas']}; matmul {ceil['matmul_gflops']:.1f} GFLOP/s; read {ceil['read_gbps']:.2f} GB/s")
+    print(
+        f"machine: {ceil['blas']}; matmul {ceil['matmul_gflops']:.1f} GFLOP/s; read {ceil['read_gbps']:.2f} GB/s"
+    )
     cases = [(100, 3), (40, 4)] if args.quick else [(200, 3), (400, 3), (60, 4), (100, 4)]
-    cols = ["N", "p", "tensor_MB", "grad_1_ms", "grad_1_GBps", "frac_read", "grad_K_ms",
-            "grad_K_GFLOPs", "frac_matmul", "per_replica_speedup", "einsum_1_ms"]
+    cols = [
+        "N",
+        "p",
+        "tensor_MB",
+        "grad_1_ms",
+        "grad_1_GBps",
+        "frac_read",
+        "grad_K_ms",
+        "grad_K_GFLOPs",
+        "frac_matmul",
+        "per_replica_speedup",
+        "einsum_1_ms",
+    ]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for N, p in cases:
         r = bench_case(N, p, args.K, ceil)
-        print("| " + " | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
+        print(
+            "| "
+            + " | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols)
+            + " |"
+        )
         sys.stdout.flush()
     return 0
 

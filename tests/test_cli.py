@@ -27,7 +27,7 @@ def test_every_subcommand_has_help():
 
     parser = build_parser()
     sub = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
-    for name, p in (sub[0].choices.items() if sub else []):
+    for name, p in sub[0].choices.items() if sub else []:
         text = p.format_help()
         assert name in text and len(text) > 80
 

@@ -96,21 +96,72 @@ def test_plot_run_dir_redraws_without_recomputing(tiny_run):
     assert {p: p.stat().st_mtime_ns for p in sorted((out / "tasks").iterdir())} == stamps
 
 
-def test_resume_skips_stored_tasks_and_redoes_a_missing_one(tiny_run, tmp_path):
+def test_resume_skips_stored_tasks_and_redoes_a_missing_one(tiny_run, tmp_path, capsys):
     out, cfg = tiny_run
     tasks = out / "tasks"
     jsons = sorted(tasks.glob("*.json"))
-    victim = jsons[0]
+    # a (model, size) task of the sweep (the slices are stored beside them)
+    victim = next(p for p in jsons if "task" in json.loads(p.read_text()))
     record = json.loads(victim.read_text())
     arrays_before = dict(np.load(tasks / f"{victim.stem}.npz"))
     victim.unlink()  # as if Ctrl-C struck before this task finished
-    others = {p: p.stat().st_mtime_ns for p in jsons[1:]}
+    others = {p: p.stat().st_mtime_ns for p in jsons if p != victim}
+    capsys.readouterr()
     assert main(["compare", "--resume", str(out), "--no-progress"]) == 0
-    assert victim.exists() and json.loads(victim.read_text())["key"] == record["key"]
+    assert "compare tasks: 1 run, 5 already stored, 0 failed" in capsys.readouterr().out
+    assert victim.exists() and json.loads(victim.read_text())["task"] == record["task"]
     after = dict(np.load(tasks / f"{victim.stem}.npz"))
     for k, v in arrays_before.items():  # recomputed bit for bit from the same seeds
         np.testing.assert_array_equal(after[k], v)
-    assert {p: p.stat().st_mtime_ns for p in jsons[1:]} == others
+    assert {p: p.stat().st_mtime_ns for p in others} == others
+
+
+MICRO = """
+seed = 5
+[pspin]
+sizes = [8, 10]
+replicas = 3
+samples = 1
+max_steps = 200
+[networks]
+widths = [3]
+families = ["teacher_student"]
+replicas = 3
+gd_steps = 10
+sgd_epochs = 1
+n_train = 32
+n_test = 20
+[spectra]
+endpoints = 1
+dense_max = 60
+slq_probes = 2
+slq_steps = 10
+"""
+
+
+def test_compare_on_a_local_dask_cluster_gives_identical_tables(tmp_path, capsys):
+    pytest.importorskip("distributed", reason="the dask executor needs landscapes[distributed]")
+    from threadpoolctl import threadpool_limits
+
+    from analysis.compare import load_tables, run_comparison
+    from analysis.store import RunFolder
+
+    cfg = tmp_path / "micro.toml"
+    cfg.write_text(MICRO)
+    dask = tmp_path / "dask"
+    argv = ["compare", "--quick", "--config", str(cfg), "--no-progress"]
+    assert main([*argv, "--out", str(dask), "--scheduler", "local:2"]) == 0
+    assert "compare tasks: 3 run, 0 already stored, 0 failed (dask" in capsys.readouterr().out
+    # the same run in-process (one BLAS thread, as on a Dask worker), tables only
+    config = RunFolder.open(dask).config
+    here = RunFolder(tmp_path / "here", "compare", config)
+    with threadpool_limits(1):
+        assert run_comparison(config, here, progress=False).executor == "inprocess"
+    tables = load_tables(here, config)
+    for name in ("replicas", "summary", "spectra", "overlaps"):
+        here.write_table(f"tables/{name}.csv", tables[name])
+        want = (here.path / "tables" / f"{name}.csv").read_bytes()
+        assert (dask / "tables" / f"{name}.csv").read_bytes() == want, name
 
 
 def test_bad_config_is_one_line_error(tmp_path, capsys):

@@ -24,6 +24,10 @@ def _args(out, *extra):
         "2",
         "--max-steps",
         "3000",
+        "--step",
+        "0.2",
+        "--gtol",
+        "1e-4",
         "--out",
         str(out),
         *extra,
@@ -46,11 +50,11 @@ def test_descend_writes_run_folder_and_resumes(tmp_path, capsys):
     df = pd.read_csv(out / "final.csv")
     assert len(df) == 8 and df["converged"].all()
     assert np.allclose(df["final_energy"] / 12, df["final_energy_per_spin"])
-    assert (df["grad_norm_rms"] <= 1e-5).all()
+    assert (df["grad_norm_rms"] <= 1e-4).all()
     # halting steps increase along the gradient ladder (-1: never reached)
     h = df[[c for c in df if c.startswith("halting_step")]].to_numpy()
     reached = np.where(h < 0, np.iinfo(np.int64).max, h)
-    assert np.all(np.diff(reached[:, :5], axis=1) >= 0)
+    assert np.all(np.diff(reached[:, :4], axis=1) >= 0) and (h[:, :4] >= 0).all()
     with np.load(out / "trajectories.npz") as z:
         assert z["energy_per_spin"].shape == (z["steps"].size, 8)
         assert z["final_x"].shape == (8, 12)

@@ -120,7 +120,9 @@ def test_rhessian_matches_geodesic_differences(case):
         # second mixed derivative of f(exp_x(s v + t w)) at 0: exp_x is a normal chart, so it
         # equals Hess f(x)[v, w]; central differences have error O(h^2)
         return (
-            f(exp(x, h * (v + w))) - f(exp(x, h * (v - w))) - f(exp(x, h * (w - v)))
+            f(exp(x, h * (v + w)))
+            - f(exp(x, h * (v - w)))
+            - f(exp(x, h * (w - v)))
             + f(exp(x, -h * (v + w)))
         ) / (4 * h * h)
 

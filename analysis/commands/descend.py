@@ -514,7 +514,12 @@ def run(args) -> int:
         diverged=int(sum(r["diverged"] for r in rows)),
         theory=lines,
         fingerprints={str(k): v for k, v in fingerprints.items()},
-        seeds={"root": seed_info(root), "couplings": [seed_info(c) for c in coup_streams]},
+        seeds={
+            "root": seed_info(root),
+            ("couplings" if cfg["target"] == "pspin" else "data"): [
+                seed_info(c) for c in coup_streams
+            ],
+        },
         energy_definition=d["energy_definition"],
         gtol_definition="|rgrad| / sqrt(dim)",
     )

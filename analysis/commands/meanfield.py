@@ -97,6 +97,13 @@ def register(subparsers) -> None:
             metavar="DIR",
             help="resume the run folder DIR (finished widths are not redone)",
         )
+        q.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="BLAS threads of in-process tasks (default: leave as is; 1 gives the bits of "
+            "Dask and process-pool workers, which run one BLAS thread each)",
+        )
         add_executor_arguments(q)
         q.set_defaults(func=run)
 
@@ -223,7 +230,7 @@ def scaling_plan(
     """
     fn = _EXPERIMENTS[kind]
     params = _defaults(fn)
-    unknown = set(kw) - set(params)
+    unknown = set(kw) - (set(params) - {"data", "dynamics", "progress"})
     if unknown:
         raise ValueError(f"unknown {kind} parameter(s): {sorted(unknown)}")
     params.update(kw)
@@ -539,6 +546,8 @@ def _combine_limit(plan, results):
 
 
 def _check_args(args) -> None:
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1; got {args.threads}")
     if args.seeds < 3:
         raise ValueError(f"--seeds must be >= 3; got {args.seeds}")
     mf._check_widths(args.widths or _DEFAULT_WIDTHS[args.experiment])
@@ -591,12 +600,20 @@ def run(args: argparse.Namespace) -> int:
     folder = RunFolder(out, f"meanfield-{exp}", config, resume=args.resume is not None)
     use_agg()
     every = [t for ts in tasks.values() for t in ts]
+    limiter = None
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(args.threads)
     try:
         sweep = spec.run(every, folder, desc=f"meanfield {exp}")
     except SweepError as exc:
         print(str(exc))
         print(f"run folder: {folder.path}")
         return 1
+    finally:
+        if limiter is not None:
+            limiter.unregister()
     lines = [f"# meanfield {exp}", "", f"widths {widths}, {args.seeds} seeds, seed {args.seed}", ""]
     lines += [f"tasks: {sweep.summary()}", ""]
     if exp == "landscape":

@@ -76,7 +76,8 @@ def register(subparsers) -> None:
         "--n-top",
         type=int,
         default=None,
-        help="outliers: largest relative gap among this many top eigenvalues (default 3 x classes)",
+        help="outliers: largest relative gap among this many top eigenvalues "
+        "(default 3C for cross-entropy, 3C^2 = 3C groups of C for MSE)",
     )
     common(q)
 
@@ -385,7 +386,8 @@ def _run_mlp(args) -> int:
         res = _spectra(rf, energy, x, args, "")
         bar.update(2, stage="spectra")
     loss = energy.energy(x)
-    n_top = args.n_top or 3 * args.classes
+    # protocol: top 3C eigenvalues (cross-entropy: ~C-1 outliers); MSE: top 3C groups of C
+    n_top = args.n_top or (3 * args.classes * (args.classes if args.loss == "mse" else 1))
     row = {
         "dataset": args.dataset,
         "classes": args.classes,

@@ -114,8 +114,9 @@ def plot_disconnectivity(
             )
     for j, (lab, val) in enumerate((reference_lines or {}).items()):
         ax.axhline(val, ls="--", lw=1.0, color=f"C{j + 1}", label=f"{lab} = {val:.4f}")
-    lo = float(min(tree.minima_energies.min(), tree.levels.min()))
-    hi = float(tree.levels.max())
+    refs = list((reference_lines or {}).values())
+    lo = float(min([tree.minima_energies.min(), tree.levels.min(), *refs]))
+    hi = float(max([tree.levels.max(), *refs]))
     pad = 0.04 * (hi - lo if hi > lo else 1.0)
     ax.set_ylim(lo - 2.5 * pad, hi + pad)
     ax.set_xlim(-0.8, max(m - 1, 0) + 0.8)

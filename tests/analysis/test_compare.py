@@ -103,3 +103,63 @@ def test_config_layers_and_validation():
         validate({"seed": 0})
     with pytest.raises(ValueError, match="unknown preset"):
         build_config("huge")
+
+
+# --------------------------------------------------------------------------- the sweep
+MICRO = {
+    "seed": 5,
+    "pspin": {"sizes": [8, 10], "replicas": 3, "samples": 1, "max_steps": 200},
+    "networks": {
+        "widths": [3],
+        "families": ["teacher_student"],
+        "replicas": 3,
+        "gd_steps": 10,
+        "sgd_epochs": 1,
+        "n_train": 32,
+        "n_test": 20,
+    },
+    "spectra": {"endpoints": 1, "dense_max": 60, "slq_probes": 2, "slq_steps": 10},
+}
+
+
+def test_comparison_tasks_carry_parameters_and_the_run_streams():
+    from analysis.compare import ModelTask, _task_seed, comparison_tasks, model_tasks
+    from landscapes.random import seed_info
+
+    config = build_config("quick", MICRO)
+    tasks = comparison_tasks(config)
+    models = model_tasks(config)
+    assert len(models) == 3
+    assert [t.func for t in tasks] == ["analysis.compare:compare_task"] * 3
+    for t, m in zip(tasks, models, strict=True):
+        assert (t.config["family"], t.config["size"]) == (m.family, m.size)
+        assert t.seed == seed_info(_task_seed(config, m))
+        assert "couplings" not in t.config  # parameters only, never a model
+    # a (model, size)'s key depends only on what its result depends on
+    more = build_config("quick", {**MICRO, "pspin": {**MICRO["pspin"], "sizes": [8, 10, 12]}})
+    assert {t.key for t in tasks} < {t.key for t in comparison_tasks(more)}
+    assert ModelTask("pspin", 8).label.endswith("N = 8")
+
+
+def test_interrupted_comparison_resumes_only_the_missing_tasks(tmp_path):
+    import pandas as pd
+
+    from analysis.compare import comparison_tasks, load_tables, run_comparison
+    from analysis.store import RunFolder
+
+    config = build_config("quick", MICRO)
+    run = RunFolder(tmp_path / "run", "compare", config)
+    first = run_comparison(config, run, progress=False)
+    tasks = comparison_tasks(config)
+    assert first.ok and set(first.completed) == {t.key for t in tasks}
+    before = load_tables(run, config)
+    # as if the run had been killed before two tasks finished: their records are missing
+    lost = [tasks[0].key, tasks[2].key]
+    for k in lost:
+        (run.path / "tasks" / f"{k}.json").unlink()
+    again = run_comparison(config, RunFolder(run.path, "compare", config, resume=True))
+    assert sorted(again.completed) == sorted(lost)
+    assert again.skipped == (tasks[1].key,)
+    after = load_tables(run, config)
+    for name in ("replicas", "summary", "spectra", "overlaps"):
+        pd.testing.assert_frame_equal(after[name], before[name], check_exact=True)

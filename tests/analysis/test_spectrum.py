@@ -347,3 +347,126 @@ def test_inputs_not_mutated(p3):
         hessian_eigenvalues(p3, x, k=3, method="lanczos", seed=0)
         spectral_density(p3, x, method="slq", lanczos_steps=10, n_probes=2, seed=0)
     np.testing.assert_array_equal(x, x0)
+
+
+# ----------------------------------------------------------------- Gauss-Newton split (networks)
+def test_gauss_newton_split_is_exact_at_a_teacher_student_zero_loss_point():
+    """At the teacher (zero loss, MSE) the residual term vanishes: H = G exactly."""
+    from analysis.spectrum import gauss_newton_split
+    from landscapes import datasets
+    from landscapes.nn import MLPLoss
+
+    data = datasets.teacher_student(n_samples=60, dim=5, hidden=(4,), seed=3)
+    m = MLPLoss(data, hidden=(4,), activation="tanh", loss="mse")
+    x = np.array(data.teacher)
+    assert m.energy(x) < 1e-28
+    r = gauss_newton_split(m, x, k=4, n_probes=10, seed=0)
+    assert r.rel_residual < 1e-12 and r.rel_residual_stderr < 1e-12
+    np.testing.assert_allclose(r.hessian_top, r.gn_top, rtol=1e-10)
+    assert abs(r.overlap - 1.0) < 1e-8
+
+
+def test_gauss_newton_split_matches_dense_h_and_g():
+    """Away from zero loss: top eigenvalues and overlap equal the dense answer, and the
+    Hutchinson residual ||H-G||_F/||H||_F is within 3 of its standard errors of the exact one."""
+    from analysis.spectrum import gauss_newton_split
+    from landscapes import datasets
+    from landscapes.nn import MLPLoss
+
+    data = datasets.gaussian_mixture(n_classes=3, dim=6, separation=1.0, n_samples=90, seed=1)
+    m = MLPLoss(data, hidden=(6,), activation="tanh", loss="cross_entropy")
+    x = m.random_point(2)
+    eye = np.eye(m.dim)
+    H = m.hvp(x, eye)
+    G = m.gnvp(x, eye)
+    H, G = 0.5 * (H + H.T), 0.5 * (G + G.T)
+    k = 3
+    wh, Uh = np.linalg.eigh(H)
+    wg, Ug = np.linalg.eigh(G)
+    exact_overlap = np.sum((Uh[:, -k:].T @ Ug[:, -k:]) ** 2) / k
+    exact_res = np.linalg.norm(H - G) / np.linalg.norm(H)
+    assert exact_res > 0.05  # a point where the split is not trivial
+    r = gauss_newton_split(m, x, k=k, n_probes=200, seed=0)
+    np.testing.assert_allclose(r.hessian_top, wh[-k:], rtol=1e-10)
+    np.testing.assert_allclose(r.gn_top, wg[-k:], rtol=1e-10)
+    assert abs(r.overlap - exact_overlap) < 1e-8
+    assert abs(r.rel_residual - exact_res) <= 3 * r.rel_residual_stderr, (r, exact_res)
+    assert r.rel_residual_stderr < 0.2 * exact_res
+
+
+# ----------------------------------------------------------------- bulk and outliers (protocol)
+def _unit_mixture(C, dim, sep, n, seed=0):
+    """Gaussian mixture with every input feature min-max scaled into [0, 1] (the protocol)."""
+    from landscapes import datasets
+
+    g = datasets.gaussian_mixture(n_classes=C, dim=dim, separation=sep, n_samples=n, seed=seed)
+    X = np.asarray(g.X)
+    X = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
+    return datasets.from_arrays(X, g.y, n_classes=C, name="mixture01")
+
+
+def _train_to(m, x, stop, max_steps=3000):
+    """Full-batch GD at step 1/lambda_max(init), stopped once the loss is <= stop."""
+    lam = hessian_eigenvalues(m, x, k=1, method="lanczos", seed=0, tol=1e-3).eigenvalues[-1]
+    lr = 1.0 / lam
+    for _ in range(max_steps):
+        e, g = m.energy_and_gradient(x)
+        if e <= stop:
+            return x, e
+        x = x - lr * g
+    raise AssertionError(f"GD did not reach loss {stop} in {max_steps} steps (at {e})")
+
+
+def test_outliers_reproduce_class_structure_reduced_size():
+    """C=3 mixture in [0,1], MLP 16-8-3 tanh stopped well before interpolation: cross-entropy
+    gives C-1 = 2 outliers among the top 3C (the softmax Hessian kills the all-ones logit
+    direction); MSE at the same protocol gives one group of C = 3 (I_C (x) the features'
+    mean direction). Full table: ``python -m benchmarks.spectrum outliers``."""
+    from landscapes.nn import MLPLoss
+
+    C = 3
+    data = _unit_mixture(C, 16, 2.0, 300)
+    counts = {}
+    for loss in ("cross_entropy", "mse"):
+        m = MLPLoss(data, hidden=(8,), activation="tanh", loss=loss)
+        x0 = m.random_point(0)
+        # CE: half the initial loss; MSE: 3/4 of the loss of predicting the class frequencies
+        stop = 0.5 * m.energy(x0) if loss == "cross_entropy" else 0.75 * 0.5 * (1 - 1 / C)
+        x, _ = _train_to(m, x0, stop)
+        ev = hessian_eigenvalues(m, x).eigenvalues
+        o = outliers(ev, n_top=3 * C if loss == "cross_entropy" else 3 * C * C)
+        counts[loss] = o.count
+        assert o.values.min() > 5 * ev[-o.count - 1]  # a clear gap, not a marginal choice
+    assert counts == {"cross_entropy": C - 1, "mse": C}, counts
+
+
+@pytest.mark.slow
+def test_slq_faithful_on_digits_mlp():
+    """The issue's network check (also ``python -m benchmarks.spectrum slq``): MLP 64-32-10 on
+    digits (P = 2,410) trained by GD to loss 0.05; SLQ 10 probes x 80 steps: moments 1..4
+    within 3 probe s.e.; bulk (outliers removed) W1 on log max(|lambda|, lambda_max / 80^2)
+    <= 2% of the bulk's log-width; Lanczos top-5 = eigh to 1e-8; a broken SLQ fails."""
+    from landscapes import datasets
+    from landscapes.nn import MLPLoss
+
+    m = MLPLoss(datasets.digits(scaling="unit", seed=0), hidden=(32,), loss="cross_entropy")
+    assert 2000 <= m.dim <= 5000
+    x = m.random_point(0)
+    for _ in range(20000):
+        e, g = m.energy_and_gradient(x)
+        if e <= 0.05:
+            break
+        x = x - 0.5 * g
+    assert e <= 0.05
+    exact = hessian_eigenvalues(m, x).eigenvalues
+    edge = outliers(exact, n_top=30).edge
+    floor = exact[-1] / 80**2  # Gauss-quadrature resolution near the spectrum's low edge
+    d = spectral_density(m, x, method="slq", n_probes=10, lanczos_steps=80, seed=0)
+    ok, info = slq_faithful(d.nodes, d.weights, exact, edge=edge, log_floor=floor)
+    assert ok, info
+    short = spectral_density(m, x, method="slq", n_probes=10, lanczos_steps=8, seed=0)
+    ok_b, info_b = slq_faithful(*_broken(m.dim, short), exact, edge=edge, log_floor=floor)
+    assert not ok_b, info_b
+    top = hessian_eigenvalues(m, x, k=5, method="lanczos", seed=0)
+    assert top.all_converged
+    np.testing.assert_allclose(top.eigenvalues, exact[-5:], rtol=1e-8)
