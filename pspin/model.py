@@ -116,7 +116,41 @@ def _symmetrize_inplace(T: np.ndarray, block: int | None = None) -> None:
             T[idx] = np.transpose(acc, perm)
 
 
-class SphericalPSpin(Energy):
+class _PSpinBase(Energy):
+    """What pure and mixed spherical p-spin models share: dtype, seeds, file checks."""
+
+    intensive_name = "H/N"
+    _dtype: np.dtype
+    _seed_seq: np.random.SeedSequence | None
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def seed_record(self) -> dict | None:
+        """Root entropy and spawn key of the coupling seed (None for loaded couplings)."""
+        return None if self._seed_seq is None else seed_info(self._seed_seq)
+
+    @staticmethod
+    def _check_ensemble(couplings: str) -> str:
+        if couplings not in COUPLING_ENSEMBLES:
+            raise ValueError(
+                f"unknown coupling ensemble {couplings!r}; "
+                f"choose one of {', '.join(COUPLING_ENSEMBLES)}"
+            )
+        return couplings
+
+    def _check_loaded(self, path, meta: dict):
+        if self.fingerprint != meta["fingerprint"]:
+            raise ValueError(
+                f"fingerprint mismatch in {path}: stored {meta['fingerprint'][:16]}..., "
+                f"computed {self.fingerprint[:16]}... (the file was altered or corrupted)"
+            )
+        return self
+
+
+class SphericalPSpin(_PSpinBase):
     """The pure spherical p-spin glass on the sphere of radius sqrt(N).
 
     Parameters
@@ -140,8 +174,6 @@ class SphericalPSpin(Energy):
     allocation: p = 3, N = 400 is 512 MB in float64).
     """
 
-    intensive_name = "H/N"
-
     def __init__(
         self,
         N: int,
@@ -154,11 +186,7 @@ class SphericalPSpin(Energy):
     ):
         self.N = check_int(N, "N", minimum=2)
         self.p = check_int(p, "p", minimum=2)
-        if couplings not in COUPLING_ENSEMBLES:
-            raise ValueError(
-                f"unknown coupling ensemble {couplings!r}; choose one of {', '.join(COUPLING_ENSEMBLES)}"
-            )
-        self.couplings = couplings
+        self.couplings = self._check_ensemble(couplings)
         self._dtype = _check_dtype(dtype)
         self.manifold = Sphere(self.N)
         self.scale = float(self.N)
@@ -194,10 +222,6 @@ class SphericalPSpin(Energy):
         """Mixture weights of the covariance N xi(q): {p: 1.0} for the pure model."""
         return {self.p: 1.0}
 
-    @property
-    def dtype(self):
-        return self._dtype
-
     def params(self) -> dict:
         return {
             "model": "pspin",
@@ -206,11 +230,6 @@ class SphericalPSpin(Energy):
             "couplings": self.couplings,
             "dtype": self._dtype.name,
         }
-
-    @property
-    def seed_record(self) -> dict | None:
-        """Root entropy and spawn key of the coupling seed (None for loaded couplings)."""
-        return None if self._seed_seq is None else seed_info(self._seed_seq)
 
     def _fingerprint_payload(self):
         return [np.ascontiguousarray(self._S).view(np.uint8).reshape(-1).data]
@@ -326,15 +345,10 @@ class SphericalPSpin(Energy):
             dtype=meta["dtype"],
             _tensor=np.ascontiguousarray(S),
         )
-        if model.fingerprint != meta["fingerprint"]:
-            raise ValueError(
-                f"fingerprint mismatch in {path}: stored {meta['fingerprint'][:16]}..., "
-                f"computed {model.fingerprint[:16]}... (the file was altered or corrupted)"
-            )
-        return model
+        return model._check_loaded(path, meta)
 
 
-class MixedPSpin(Energy):
+class MixedPSpin(_PSpinBase):
     """Mixed spherical p-spin: covariance N xi(q) with xi(q) = sum_p a_p q^p.
 
     Parameters
@@ -374,11 +388,7 @@ class MixedPSpin(Energy):
         if not clean:
             raise ValueError("xi has no positive weight")
         self._xi = clean
-        if couplings not in COUPLING_ENSEMBLES:
-            raise ValueError(
-                f"unknown coupling ensemble {couplings!r}; choose one of {', '.join(COUPLING_ENSEMBLES)}"
-            )
-        self.couplings = couplings
+        self.couplings = self._check_ensemble(couplings)
         self._dtype = _check_dtype(dtype)
         self.manifold = Sphere(self.N)
         self.scale = float(self.N)
@@ -406,10 +416,6 @@ class MixedPSpin(Energy):
         """Mixture weights {p: a_p}."""
         return dict(self._xi)
 
-    @property
-    def dtype(self):
-        return self._dtype
-
     def params(self) -> dict:
         return {
             "model": "mixed_pspin",
@@ -418,11 +424,6 @@ class MixedPSpin(Energy):
             "couplings": self.couplings,
             "dtype": self._dtype.name,
         }
-
-    @property
-    def seed_record(self) -> dict | None:
-        """Root entropy and spawn key of the coupling seed (None for loaded couplings)."""
-        return None if self._seed_seq is None else seed_info(self._seed_seq)
 
     def _fingerprint_payload(self):
         return [c.fingerprint.encode() for c in self.components]
@@ -479,9 +480,4 @@ class MixedPSpin(Energy):
         model = cls(
             meta["N"], xi, couplings=meta["couplings"], dtype=meta["dtype"], _components=comps
         )
-        if model.fingerprint != meta["fingerprint"]:
-            raise ValueError(
-                f"fingerprint mismatch in {path}: stored {meta['fingerprint'][:16]}..., "
-                f"computed {model.fingerprint[:16]}... (the file was altered or corrupted)"
-            )
-        return model
+        return model._check_loaded(path, meta)
