@@ -8,8 +8,9 @@ differences work everywhere.
 
 Storage: the couplings are symmetrized once, in place and block by block, and scaled by
 N^{-(p-1)/2}, giving a symmetric tensor S with H(s) = S(s, ..., s). S is kept as a matrix of
-shape (N, N^{p-1}); for K replicas the first contraction ``X @ S`` is one matrix-matrix
-product (one pass over the couplings for all replicas), after which
+shape (N, N^{p-1}); for K replicas the contraction of the outer powers x^{(p-2)} with S,
+viewed as an (N^{p-2}, N^2) matrix, is one matrix-matrix product (one pass over the couplings
+for all replicas), after which
 
     M_k = S(x_k^{p-2}, ., .)   (an N x N matrix per replica),
     H = x.M x,   grad = p M x,   hvp(v) = p (p-1) M v.
@@ -243,17 +244,22 @@ class SphericalPSpin(_PSpinBase):
 
     # ----------------------------------------------------------------- kernels
     def _contract(self, X: np.ndarray) -> np.ndarray:
-        """M_k = S(x_k^{p-2}, ., .) for each row of X: (K, N, N)."""
+        """M_k = S(x_k^{p-2}, ., .) for each row of X: (K, N, N).
+
+        The (p-2)-fold outer powers Y_k = x_k^{(p-2)} (K, N^{p-2}) meet the couplings, viewed as
+        an (N^{p-2}, N^2) matrix, in ONE matrix product: a single pass over S serves all K
+        replicas (BLAS-3) and the only intermediate is (K, N^{p-2}).
+        """
         K, N, p = X.shape[0], self.N, self.p
         if p == 2:
             return np.broadcast_to(self._S, (K, N, N))
-        Z = X @ self._S  # (K, N^{p-1}): the one pass over the couplings
+        Y = X
         for _ in range(p - 3):
-            Z = np.matmul(X[:, None, :], Z.reshape(K, N, -1))[:, 0, :]
-        return Z.reshape(K, N, N)
+            Y = (Y[:, :, None] * X[:, None, :]).reshape(K, -1)
+        return (Y @ self._S.reshape(-1, N * N)).reshape(K, N, N)
 
     def _chunks(self, K: int):
-        per = self.N ** (self.p - 1) * self._dtype.itemsize * 2
+        per = (self.N ** max(self.p - 2, 1) + 2 * self.N**2) * self._dtype.itemsize
         step = max(1, int(_CHUNK_BYTES // max(per, 1)))
         for a in range(0, K, step):
             yield slice(a, min(K, a + step))
