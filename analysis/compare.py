@@ -308,7 +308,13 @@ def build_energy(config: dict, task: ModelTask, seed: SeedLike) -> Energy:
             seed=int(config["seed"]),
             n_train=nets["n_train"],
         )
-        return MLPLoss(data, hidden=(task.size,), activation=act, loss="cross_entropy")
+        return MLPLoss(
+            data,
+            hidden=(task.size,),
+            activation=act,
+            loss="cross_entropy",
+            weight_decay=nets.get("weight_decay", 0.0),
+        )
     if task.family == "teacher_student":
         data = teacher_student(
             n_samples=nets["n_train"],
@@ -318,11 +324,20 @@ def build_energy(config: dict, task: ModelTask, seed: SeedLike) -> Energy:
             seed=seed,
             n_test=nets["n_test"],
         )
-        return MLPLoss(data, hidden=(task.size,), activation=act, loss="mse")
+        return MLPLoss(
+            data,
+            hidden=(task.size,),
+            activation=act,
+            loss="mse",
+            weight_decay=nets.get("weight_decay", 0.0),
+        )
     raise ValueError(f"unknown network family {task.family!r}")
 
 
-_RUN_LISTS = {"pspin": ("sizes",), "networks": ("widths", "families")}
+_RUN_LISTS = {
+    "pspin": ("sizes", "census_size", "census_starts"),
+    "networks": ("widths", "families"),
+}
 
 
 def task_config(config: dict, task: ModelTask) -> dict:
@@ -406,7 +421,12 @@ def run_task(
         c = config["networks"]
         s_model, s_run = ss.spawn(2)
         energy = build_energy(config, task, s_model)
-        gd = dict(step=c["gd_step"], max_steps=c["gd_steps"], gtol=c["gtol"])
+        gd = dict(
+            step=c["gd_step"],
+            max_steps=c["gd_steps"],
+            gtol=c["gtol"],
+            schedule=c.get("gd_schedule", "fixed"),
+        )
         sgd = (
             dict(batch_size=c["sgd_batch"], step=c["sgd_step"], epochs=c["sgd_epochs"])
             if c["sgd"]
@@ -495,6 +515,7 @@ def slice_task(
         for d in s2.directions
     ]
     path = path_between(energy, x, y, n_points=n_points)
+    pca = _pca_trajectories(config, family, energy, s_dir)
     out_meta = {
         "family": family,
         "size": task.size,
@@ -513,8 +534,107 @@ def slice_task(
         "slice2d": s2.energies,
         "path_t": path.t,
         "path": path.energies,
+        **pca,
     }
     return out_meta, out
+
+
+def _pca_trajectories(config: dict, family: str, energy: Energy, seed, n_traj: int = 3) -> dict:
+    """GD trajectories of ``n_traj`` fresh replicas projected on their PCA plane.
+
+    The replicas start from ``energy.random_point`` (stream spawned from ``seed``) and run
+    the family's GD protocol with their points recorded; :func:`analysis.slices.pca_plane`
+    (through the first replica's endpoint) projects them. Returns ``pca_coords`` (n_traj,
+    T, 2; NaN after a replica stopped), ``pca_energy`` (n_traj, T) intensive energies along
+    the way and ``pca_evr`` (2,) the explained variance ratios.
+    """
+    from analysis.dynamics import gradient_descent
+    from analysis.slices import pca_plane
+
+    if family == "pspin":
+        c = config["pspin"]
+        gd = dict(step=c["step"], max_steps=c["max_steps"], gtol=c["gtol"])
+    else:
+        c = config["networks"]
+        gd = dict(
+            step=c["gd_step"],
+            max_steps=c["gd_steps"],
+            gtol=c["gtol"],
+            schedule=c.get("gd_schedule", "fixed"),
+        )
+    every = max(1, gd["max_steps"] // 300)
+    x0 = energy.random_point(seed.spawn(1)[0], size=n_traj)
+    r = gradient_descent(energy, x0, record_every=every, record_points=True, progress=False, **gd)
+    t = r.trajectory_steps
+    trajs, energies = [], []
+    for k in range(n_traj):
+        keep = (t < r.steps[k]) | (t == t[t >= r.steps[k]].min())
+        trajs.append(r.trajectory_x[keep, k])
+        energies.append(r.trajectory_energies[keep, k])
+    plane = pca_plane(trajs)
+    return {
+        "pca_coords": np.stack(_same_length(plane.coords)),
+        "pca_energy": _pad([np.asarray(e) for e in energies]),
+        "pca_evr": np.asarray(plane.explained_variance_ratio, dtype=float),
+    }
+
+
+def _same_length(coords) -> list[np.ndarray]:
+    n = max(c.shape[0] for c in coords)
+    return [np.vstack([c, np.full((n - c.shape[0], 2), np.nan)]) for c in coords]
+
+
+def census_task(config: dict) -> tuple[dict, dict]:
+    """Critical points of one small p-spin instance, for the index-vs-energy figure.
+
+    One coupling draw at ``N = pspin.census_size`` (the run seed with spawn key (8, N)) and a
+    census (:func:`analysis.critical.census`) over a fixed number of random starts
+    (``pspin.census_starts``; a start budget, not a time budget, so the result is
+    reproducible). Returns ``(meta, arrays)`` with every verified critical point's intensive
+    energy ``energies`` (H/N) and index ``indices``.
+    """
+    from analysis.critical import census
+    from pspin import SphericalPSpin
+
+    c = config["pspin"]
+    n = int(c["census_size"])
+    if n < 4:
+        raise ValueError(f"pspin.census_size must be >= 4 for a census; got {n}")
+    s_coup, s_starts = np.random.SeedSequence(int(config["seed"]), spawn_key=(8, n)).spawn(2)
+    model = SphericalPSpin(n, c["p"], seed=s_coup)
+    res = census(
+        model,
+        seed=s_starts,
+        batch_size=min(128, int(c["census_starts"])),
+        min_starts=int(c["census_starts"]),
+        max_starts=int(c["census_starts"]),
+        progress=False,
+    )
+    meta = {
+        "family": "pspin",
+        "size": n,
+        "p": int(c["p"]),
+        "starts": int(c["census_starts"]),
+        "n_points": int(res.energies.size),
+        "stopped_by": res.stopped_by,
+        "fingerprint": model.fingerprint,
+        "seed": seed_info(s_starts),
+    }
+    return meta, {"energies": np.asarray(res.energies), "indices": np.asarray(res.indices)}
+
+
+def _census_key(config: dict) -> str:
+    from analysis.store import task_key
+
+    c = config["pspin"]
+    return task_key(
+        {
+            "census": int(c["census_size"]),
+            "starts": int(c["census_starts"]),
+            "p": int(c["p"]),
+            "seed": int(config["seed"]),
+        }
+    )
 
 
 _TASK_FUNC = "analysis.compare:compare_task"
@@ -622,6 +742,12 @@ def run_comparison(
             meta, arrays = slice_task(config, stored, fam)
             meta["key"] = k
             run.save_task(k, meta, **arrays)
+    if config["pspin"].get("census_size", 0):
+        k = _census_key(config)
+        if not run.has_task(k):
+            meta, arrays = census_task(config)
+            meta["key"] = k
+            run.save_task(k, meta, **arrays)
     return result
 
 
@@ -648,6 +774,9 @@ def load_tables(run, config: dict | None = None) -> dict:
         k = _slice_key(config, fam)
         if run.has_task(k):
             slices.append(run.load_task(k))
+    census_res = None
+    if config["pspin"].get("census_size", 0) and run.has_task(_census_key(config)):
+        census_res = run.load_task(_census_key(config))
     rows, specs, qs = [], [], []
     for _, meta, a in stored:
         base = {"model": meta["family"], "size": int(meta["size"])}
@@ -692,6 +821,8 @@ def load_tables(run, config: dict | None = None) -> dict:
                     energy=float(a["spec_energy"][j]),
                     index=int(a["spec_index"][j]),
                     method=meta.get("spectrum_method", ""),
+                    converged=bool(a["gd_converged"][int(a["spec_endpoint"][j])]),
+                    negative_weight=float(np.sum(wt[ok][w[ok] < 0]) / np.sum(wt[ok])),
                     mean_eigenvalue=float(np.sum(w[ok] * wt[ok]) / np.sum(wt[ok])),
                     min_eigenvalue=float(np.min(w[ok])),
                     max_eigenvalue=float(np.max(w[ok])),
@@ -709,6 +840,7 @@ def load_tables(run, config: dict | None = None) -> dict:
         "overlaps": pd.DataFrame(qs),
         "tasks": [(m, a) for _, m, a in stored],
         "slices": sorted(slices, key=lambda t: _FAMILY_ID[t[0]["family"]]),
+        "census": census_res,
     }
 
 

@@ -17,24 +17,29 @@ TOML layout (every table and key optional; unknown keys are errors)::
     step = 0.2          # GD step (fixed)
     max_steps = 3000
     gtol = 1e-3         # intensive gradient tolerance |rgrad| / sqrt(N)
+    census_size = 16    # N of one small instance whose critical points are enumerated
+                        # (index vs energy against alpha(u)); 0 for none
+    census_starts = 512 # random starts of that census (a fixed budget: reproducible)
     [networks]          # every network family shares these
     widths = [8, 16, 32, 64]
     families = ["digits", "teacher_student"]
     replicas = 8
     activation = "tanh"
-    gd_step = 0.5
-    gd_steps = 400
-    gtol = 1e-4         # RMS gradient component; networks mostly stop at the step budget
+    weight_decay = 5e-3 # (wd / 2) |theta|^2 added to the mean loss: isolated minima exist
+    gd_schedule = "armijo"  # per-replica backtracking from gd_step ("fixed": constant step)
+    gd_step = 1.0
+    gd_steps = 1500
+    gtol = 1e-4         # RMS gradient component |grad| / sqrt(P) of the regularized loss
     sgd = true
     sgd_batch = 32
     sgd_step = 0.2
     sgd_epochs = 40
-    n_train = 400       # training samples (digits subsample; teacher-student draws)
+    n_train = 200       # training samples (digits subsample; teacher-student draws)
     n_test = 200        # held-out samples (function-space overlaps)
     ts_dim = 10         # teacher-student input dimension
     [spectra]
     endpoints = 2       # endpoints per (model, size) whose Hessian spectrum is computed
-    dense_max = 700     # dense eigh up to this many parameters, SLQ above
+    dense_max = 1000    # dense eigh up to this many parameters, SLQ above
     slq_probes = 6
     slq_steps = 60
 """
@@ -60,32 +65,38 @@ _BASE: dict[str, Any] = {
         "step": 0.2,
         "max_steps": 3000,
         "gtol": 1e-3,
+        "census_size": 16,
+        "census_starts": 512,
     },
     "networks": {
         "families": list(FAMILIES),
         "widths": [8, 16, 32, 64],
         "replicas": 8,
         "activation": "tanh",
-        "gd_step": 0.5,
-        "gd_steps": 400,
+        "weight_decay": 5e-3,
+        "gd_schedule": "armijo",
+        "gd_step": 1.0,
+        "gd_steps": 1500,
         "gtol": 1e-4,
         "sgd": True,
         "sgd_batch": 32,
         "sgd_step": 0.2,
         "sgd_epochs": 40,
-        "n_train": 400,
+        "n_train": 200,
         "n_test": 200,
         "ts_dim": 10,
     },
-    "spectra": {"endpoints": 2, "dense_max": 700, "slq_probes": 6, "slq_steps": 60},
+    "spectra": {"endpoints": 2, "dense_max": 1000, "slq_probes": 6, "slq_steps": 60},
 }
 
 
 def _preset_quick() -> dict:
     c = copy.deepcopy(_BASE)
-    c["pspin"].update(sizes=[25, 50], replicas=16, samples=1, max_steps=1500)
+    c["pspin"].update(
+        sizes=[25, 50], replicas=16, samples=1, max_steps=1500, census_size=12, census_starts=256
+    )
     c["networks"].update(
-        widths=[8, 16], replicas=6, gd_steps=150, sgd_epochs=15, n_train=200, n_test=100
+        widths=[8, 16], replicas=6, gd_steps=600, sgd_epochs=15, n_train=100, n_test=100
     )
     c["spectra"].update(endpoints=2, dense_max=400, slq_probes=4, slq_steps=40)
     return c
@@ -94,7 +105,13 @@ def _preset_quick() -> dict:
 def _preset_full() -> dict:
     c = copy.deepcopy(_BASE)
     c["pspin"].update(
-        sizes=[50, 100, 200, 400], replicas=200, samples=4, max_steps=20000, gtol=1e-5
+        sizes=[50, 100, 200, 400],
+        replicas=200,
+        samples=4,
+        max_steps=20000,
+        gtol=1e-5,
+        census_size=20,
+        census_starts=4096,
     )
     c["networks"].update(
         widths=[8, 16, 32, 64, 128],
@@ -121,12 +138,16 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
         "step": ("pos_float", None),
         "max_steps": ("int", 1),
         "gtol": ("pos_float", None),
+        "census_size": ("int", 0),
+        "census_starts": ("int", 1),
     },
     "networks": {
         "families": ("choice_list", FAMILIES),
         "widths": ("int_list", 1),
         "replicas": ("int", 2),
         "activation": ("choice", ("tanh", "relu", "softplus", "gelu")),
+        "weight_decay": ("nonneg_float", None),
+        "gd_schedule": ("choice", ("armijo", "fixed")),
         "gd_step": ("pos_float", None),
         "gd_steps": ("int", 1),
         "gtol": ("pos_float", None),
@@ -192,6 +213,12 @@ def _check_value(where: str, value, kind: str, arg):
         if value != value or value == float("inf"):
             raise bad("a finite positive number")
         return float(value)
+    if kind == "nonneg_float":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise bad("a number >= 0")
+        if value == float("inf"):
+            raise bad("a finite number >= 0")
+        return float(value)
     if kind == "bool":
         if not isinstance(value, bool):
             raise bad("true or false")
@@ -250,6 +277,12 @@ def validate(config: dict) -> dict:
     if nets["sgd"] and nets["sgd_batch"] > nets["n_train"]:
         raise ValueError(
             f"networks.sgd_batch ({nets['sgd_batch']}) exceeds networks.n_train ({nets['n_train']})"
+        )
+    cs = out["pspin"]["census_size"]
+    if 0 < cs < 4 or cs > 40:
+        raise ValueError(
+            f"pspin.census_size: expected 0 (no census) or an integer in 4..40 (dense "
+            f"Hessians of every critical point are formed), got {cs}"
         )
     if out["pspin"]["p"] > 4:
         raise ValueError("pspin.p: at most 4 in compare (the couplings take N^p numbers)")

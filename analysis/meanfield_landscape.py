@@ -32,12 +32,7 @@ from typing import Any
 import numpy as np
 
 from landscapes._validation import check_int
-from landscapes.meanfield import (
-    MeanFieldNet,
-    _slopes_rows,
-    fit_loglog,
-    gd,
-)
+from landscapes.meanfield import MeanFieldNet, bootstrap_slope, gd
 from landscapes.progress import Progress
 from landscapes.random import (
     SeedLike,
@@ -289,12 +284,10 @@ def landscape_combine(plan: dict, results) -> LandscapeResult:
     ok = excess > 0
     if ok.sum() >= 2:
         wsk = np.asarray(ws)[ok]
-        slope = fit_loglog(wsk, excess[ok])[0]
-        slope_se = float(np.std(_slopes_rows(wsk, np.maximum(bex[:, ok], 1e-300)), ddof=1))
+        slope, slope_se = bootstrap_slope(wsk, excess[ok], bex[:, ok])
     else:
         slope, slope_se = float("nan"), float("nan")
-    sp_slope = fit_loglog(ws, spread)[0]
-    sp_se = float(np.std(_slopes_rows(ws, bsp), ddof=1))
+    sp_slope, sp_se = bootstrap_slope(ws, spread, bsp)
     summary = pd.DataFrame(
         {
             "observable": "excess_loss",

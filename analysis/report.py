@@ -94,6 +94,7 @@ def render_report(
     title: str,
     subtitle: str = "",
     theory: Sequence[tuple[str, str]] = (),
+    protocol: Sequence[tuple[str, str]] = (),
     summary=None,
     sections: Sequence[ReportSection] = (),
     notes: Sequence[str] = (),
@@ -106,6 +107,8 @@ def render_report(
         Page heading and a line under it (e.g. the command and run folder).
     theory : sequence of (name, value) pairs
         Theory lines drawn in the figures (e.g. ``("-E_inf (p=3 threshold)", "-1.63299")``).
+    protocol : sequence of (name, value) pairs
+        What was run (budgets, tolerances, schedules), shown under "Protocol".
     summary : DataFrame or list of dicts, optional
         The summary table.
     sections : sequence of ReportSection
@@ -129,6 +132,10 @@ def render_report(
     if theory:
         parts.append("<h2>Theory lines</h2><ul class='theory'>")
         parts += [f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in theory]
+        parts.append("</ul>")
+    if protocol:
+        parts.append("<h2>Protocol</h2><ul class='theory'>")
+        parts += [f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in protocol]
         parts.append("</ul>")
     if summary is not None:
         parts.append("<h2>Summary</h2>")

@@ -14,22 +14,24 @@ from analysis.cli import main
 TINY = """
 seed = 3
 [pspin]
-sizes = [12, 20]
-replicas = 6
+sizes = [8, 12]
+replicas = 4
 samples = 2
-max_steps = 600
+max_steps = 400
+census_size = 8
+census_starts = 32
 [networks]
 widths = [3, 5]
-replicas = 4
+replicas = 3
 gd_steps = 30
 sgd_epochs = 2
-n_train = 60
-n_test = 30
+n_train = 40
+n_test = 20
 [spectra]
 endpoints = 2
 dense_max = 60
 slq_probes = 3
-slq_steps = 20
+slq_steps = 12
 """
 
 
@@ -52,9 +54,9 @@ def test_run_folder_has_tables_figures_and_report(tiny_run):
     assert {"model", "size", "seed_entropy", "method", "final_energy", "converged"} <= set(
         rep.columns
     )
-    # p-spin: 2 sizes x 2 samples x 6 replicas; networks: 2 families x 2 widths x 4 x (gd + sgd)
-    assert (rep["model"] == "pspin").sum() == 2 * 2 * 6
-    assert len(rep[rep["model"] != "pspin"]) == 2 * 2 * 4 * 2
+    # p-spin: 2 sizes x 2 samples x 4 replicas; networks: 2 families x 2 widths x 3 x (gd + sgd)
+    assert (rep["model"] == "pspin").sum() == 2 * 2 * 4
+    assert len(rep[rep["model"] != "pspin"]) == 2 * 2 * 3 * 2
     summ = pd.read_csv(out / "tables" / "summary.csv")
     gd = summ[summ["method"] == "gd"]
     # the converged fraction in the summary is the fraction of converged replicas
@@ -66,6 +68,7 @@ def test_run_folder_has_tables_figures_and_report(tiny_run):
     assert (nets["converged_fraction"] < 1).all()
     html = (out / "report.html").read_text()
     assert "unconverged" in html and "-1.63299" in html and "-1.65700" in html
+    assert "Protocol" in html and "wd = 0.005" in html and "GD armijo" in html
     for name in (
         "final_energies",
         "concentration",
@@ -74,12 +77,19 @@ def test_run_folder_has_tables_figures_and_report(tiny_run):
         "halting_times",
         "slices_1d",
         "paths",
+        "index_energy",
+        "pca",
     ):
         assert (out / "figures" / f"{name}.png").stat().st_size > 1000
         assert f"figures/{name}.png" in html
     sp = pd.read_csv(out / "tables" / "spectra.csv")
     ps = sp[sp["model"] == "pspin"]
     assert (ps["method"] == "dense").all() and (ps["index"] >= 0).all()
+    # the endpoint's converged flag and its negative spectral weight are reported per spectrum
+    assert sp["negative_weight"].between(0, 1).all()
+    nets_sp = sp[sp["model"] != "pspin"]
+    assert not nets_sp["converged"].any()  # 30 GD steps: none converged, and said so
+    assert "weight below 0" in html
     ov = pd.read_csv(out / "tables" / "overlaps.csv")
     assert set(ov["kind"]) == {"q_param", "q_func"}
     assert ov["q"].between(-1, 1).all()
@@ -123,6 +133,7 @@ sizes = [8, 10]
 replicas = 3
 samples = 1
 max_steps = 200
+census_size = 0
 [networks]
 widths = [3]
 families = ["teacher_student"]
@@ -214,5 +225,5 @@ def test_compare_report_loads_every_image_in_chromium(tiny_run, tmp_path):
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
     out, _ = tiny_run
     states = check_report(out / "report.html", tmp_path)
-    assert len(states) >= 8
+    assert len(states) >= 10
     assert all(s == "1" for _, s in states), states

@@ -207,3 +207,90 @@ def test_isotropic_gaussians_shape():
     assert set(np.unique(y)) == {-1.0, 1.0}
     r = np.linalg.norm(X, axis=1) / np.sqrt(3)
     assert r[y > 0].mean() > 1.3 and r[y < 0].mean() < 0.7
+
+
+# ------------------------------------------------------------------ per-width units
+def _same_result(a, b):
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
+    assert a.slopes == b.slopes and a.config == b.config and a.slope_se == b.slope_se
+    for k, v in b.extra.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(a.extra[k], v)
+        elif k != "limit":
+            assert a.extra[k] == v or (v != v and a.extra[k] != a.extra[k]), k
+
+
+def test_units_run_in_any_order_give_the_experiments_bit_for_bit():
+    from landscapes import meanfield as mf
+
+    data = one_neuron_teacher(20, 3, seed=0)
+    ws, S, kw = [4, 8, 16], 3, dict(T=0.1, n_boot=20)
+    for kind in ("lln", "clt", "limit"):
+        extra = dict(dynamics="online_sgd", alpha=0.5) if kind == "clt" else {}
+        d_kind = mf.line_teacher() if kind == "limit" else data
+        X, _ = mf.as_data(d_kind)
+        fn = {"lln": lln_experiment, "clt": clt_experiment, "limit": limit_experiment}[kind]
+        lib = fn(ws, S, 7, data=d_kind, progress=False, **kw, **extra)
+        cfg = mf.scaling_config(kind, ws[::-1], S, 7, n_samples=len(X), d=X.shape[1], **kw, **extra)
+        assert cfg == lib.config and list(cfg) == list(lib.config)  # same record, same order
+        streams = mf.scaling_streams(kind, len(ws), 7)
+        Xt = mf.scaling_test_inputs(
+            kind, X.shape[1], n_test=cfg.get("n_test", 1), seed=streams.get("test")
+        )
+        wkw = mf.scaling_width_params(cfg)
+        # widest first: every width depends only on its own stream
+        obs = {
+            N: mf.scaling_width(kind, d_kind, N, S, s, Xt, **wkw)
+            for N, s in reversed(list(zip(ws, streams["widths"], strict=True)))
+        }
+        obs = [obs[N] for N in ws]
+        boot = streams["bootstrap"]
+        if kind == "lln":
+            ref = mf.scaling_width(
+                kind, d_kind, cfg["ref_width"], cfg["ref_seeds"], streams["reference"], Xt, **wkw
+            )
+            res = mf.lln_combine(cfg, obs, ref, bootstrap_seed=boot, test_X=Xt)
+        elif kind == "clt":
+            res = mf.clt_combine(cfg, obs, bootstrap_seed=boot, test_X=Xt)
+        else:
+            lim = mf.limit_solution(d_kind, eps=cfg["eps"], T=cfg["T"], nodes=cfg["nodes"])
+            res = mf.limit_combine(cfg, obs, lim, bootstrap_seed=boot)
+        _same_result(res, lib)
+        assert res.kind == kind
+
+
+def test_scaling_config_and_units_reject_bad_input():
+    from landscapes import meanfield as mf
+
+    with pytest.raises(ValueError, match="unknown lln parameter"):
+        mf.scaling_config("lln", [4, 8], 3, 0, n_samples=10, d=2, nodes=4)
+    with pytest.raises(ValueError, match="n_boot"):
+        mf.scaling_config("clt", [4, 8], 3, 0, n_samples=10, d=2, n_boot=1)
+    with pytest.raises(ValueError, match="dimension <= 2"):
+        mf.scaling_config("limit", [4, 8], 3, 0, n_samples=10, d=3)
+    with pytest.raises(ValueError, match="two distinct widths"):
+        mf.scaling_config("lln", [4, 4], 3, 0, n_samples=10, d=2)
+    with pytest.raises(ValueError, match="unknown scaling experiment"):
+        mf.scaling_width("ntk", DATA, 4, 3, 0, np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="dynamics"):
+        mf.scaling_width("clt", DATA, 4, 3, 0, np.zeros((2, 5)), dynamics="adam")
+    cfg = mf.scaling_config("clt", [4, 8], 3, 0, n_samples=60, d=5, n_test=2)
+    obs = [mf.scaling_width("clt", DATA, N, 4, N, np.zeros((2, 5))) for N in (4, 8)]
+    with pytest.raises(ValueError, match="4 seeds"):
+        mf.clt_combine(cfg, obs, bootstrap_seed=0, test_X=np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="one observables dict per width"):
+        mf.clt_combine(cfg, obs[:1], bootstrap_seed=0, test_X=np.zeros((2, 5)))
+
+
+def test_bootstrap_slope_is_exact_on_power_laws():
+    from landscapes.meanfield import bootstrap_slope
+
+    ws = np.array([10.0, 20.0, 40.0, 80.0])
+    rows = np.array([-0.4, -0.5, -0.7, -0.55])
+    boot = 3.0 * ws[None, :] ** rows[:, None]
+    sl, se = bootstrap_slope(ws, 2.0 * ws**-0.5, boot)
+    assert sl == pytest.approx(-0.5, abs=1e-12)
+    assert se == pytest.approx(np.std(rows, ddof=1), abs=1e-12)

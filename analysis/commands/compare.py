@@ -123,10 +123,18 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
         "figures/spectra.png": pc.plot_spectra(tables, theory, p=p),
         "figures/overlaps.png": pc.plot_overlaps(tables),
     }
+    has_pspin_index = (
+        len(tables["spectra"])
+        and ((tables["spectra"]["model"] == "pspin") & (tables["spectra"]["index"] >= 0)).any()
+    )
+    if tables["census"] is not None or has_pspin_index:
+        figs["figures/index_energy.png"] = pc.plot_index_energy(tables, theory, p=p)
     if tables["slices"]:
         figs["figures/slices_1d.png"] = psl.plot_slices_1d(tables["slices"])
         figs["figures/slices_2d.png"] = psl.plot_slices_2d(tables["slices"])
         figs["figures/paths.png"] = psl.plot_paths(tables["slices"])
+        if any("pca_coords" in a for _, a in tables["slices"]):
+            figs["figures/pca.png"] = psl.plot_pca_slices(tables["slices"])
     written = []
     for name, fig in figs.items():
         written.append(run.save_figure(name, fig))
@@ -138,6 +146,49 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
         f"such, not as minima."
         for r in unconv.itertuples()
     ]
+    nets = config["networks"]
+    ps_c = config["pspin"]
+    protocol = [
+        (
+            "p-spin protocol",
+            f"{ps_c['samples']} coupling draw(s) x {ps_c['replicas']} GD replicas per N, uniform "
+            f"random starts, fixed step {ps_c['step']:g}, stop at |rgrad|/sqrt(N) <= "
+            f"{ps_c['gtol']:g} or {ps_c['max_steps']} steps",
+        ),
+        (
+            "network protocol",
+            f"{nets['replicas']} replicas per width, n_train = {nets['n_train']}, "
+            f"{nets['activation']} MLP, loss = mean loss + (wd/2)|theta|^2 with wd = "
+            f"{nets['weight_decay']:g}; GD {nets['gd_schedule']} step {nets['gd_step']:g}, stop "
+            f"at |grad|/sqrt(P) <= {nets['gtol']:g} or {nets['gd_steps']} steps"
+            + (
+                f"; SGD batch {nets['sgd_batch']}, step {nets['sgd_step']:g}, "
+                f"{nets['sgd_epochs']} epochs (no stopping rule)"
+                if nets["sgd"]
+                else ""
+            ),
+        ),
+    ]
+    sp_t = tables["spectra"]
+    if len(sp_t):
+        for r in (
+            sp_t[sp_t["model"] != "pspin"]
+            .groupby(["model", "size"])
+            .agg(
+                neg=("negative_weight", "max"),
+                lmin=("min_eigenvalue", "min"),
+                lmax=("max_eigenvalue", "max"),
+                conv=("converged", "all"),
+            )
+            .itertuples()
+        ):
+            model, size = r.Index
+            notes.append(
+                f"{MODEL_LABELS[model]}, width {size}: Hessian at the measured GD endpoints "
+                f"({'converged' if r.conv else 'NOT all converged'}): spectral weight below 0 "
+                f"at most {100 * r.neg:.1f}%, lowest eigenvalue {r.lmin:.2e} against the "
+                f"largest {r.lmax:.2e}."
+            )
     F = ReportFigure
     sections = [
         ReportSection(
@@ -186,6 +237,23 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
             ),
         ),
     ]
+    if "figures/index_energy.png" in figs:
+        sections.append(
+            ReportSection(
+                "Index vs energy of critical points",
+                (
+                    F(
+                        "figures/index_energy.png",
+                        "Index fraction against H/N",
+                        " Every critical point a census found on one small instance (dots) "
+                        "and the GD endpoints whose dense spectrum was measured (diamonds: "
+                        "index 0, minima) against the large-N law alpha(u), the semicircle "
+                        "CDF at 0, which vanishes below -E_inf: minima sit at and below the "
+                        "threshold, saddles of growing index above it.",
+                    ),
+                ),
+            )
+        )
     if tables["slices"]:
         sections.append(
             ReportSection(
@@ -208,6 +276,19 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
                         " Great-circle arc on the sphere, straight segment for networks; the barrier "
                         "is the bump above the higher endpoint.",
                     ),
+                )
+                + (
+                    (
+                        F(
+                            "figures/pca.png",
+                            "GD trajectories on their PCA plane",
+                            " Three fresh GD descents of the largest size of each model, "
+                            "projected on the two principal directions of all their points "
+                            "(through the first endpoint, after Li et al. 2018).",
+                        ),
+                    )
+                    if "figures/pca.png" in figs
+                    else ()
                 ),
             )
         )
@@ -237,6 +318,7 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
                 f"semicircle centred at -{p}u, radius 2 sqrt(p(p-1)) = {theory['radius']:.4f}",
             ),
         ],
+        protocol=protocol,
         summary=s[cols],
         sections=sections,
         notes=notes,

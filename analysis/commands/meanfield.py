@@ -21,15 +21,12 @@ recomputes the (cheap) bootstrap and fits from the stored observables.
 from __future__ import annotations
 
 import argparse
-import inspect
-import math
 
 import numpy as np
 
 from analysis.tasks import SweepError, Task, add_executor_arguments, executor_from_args
 from landscapes import meanfield as mf
-from landscapes._validation import check_int
-from landscapes.random import as_generator, as_seed_sequence, seed_from_info, seed_info
+from landscapes.random import as_seed_sequence, seed_from_info, seed_info
 
 __all__ = [
     "register",
@@ -119,23 +116,8 @@ def _scalar_extra(extra: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- the sweep
-_EXPERIMENTS = {"lln": mf.lln_experiment, "clt": mf.clt_experiment, "limit": mf.limit_experiment}
 _WIDTH_FUNC = "analysis.commands.meanfield:width_task"
 _LIMIT_FUNC = "analysis.commands.meanfield:limit_solution_task"
-
-
-def _defaults(fn) -> dict:
-    """Keyword defaults of a library experiment (the sweep uses the same ones)."""
-    return {
-        k: p.default
-        for k, p in inspect.signature(fn).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
-
-
-def _child(root: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
-    """Child ``i`` of ``root.spawn(...)`` for a fresh root (computed without spawning)."""
-    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (i,))
 
 
 def _data(config: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -147,68 +129,60 @@ def _data(config: dict) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"unknown data {config['data']!r}")
 
 
-def _limit_test_points(d: int) -> np.ndarray:
-    u = np.array([-1.5, -0.5, 0.5, 1.5])
-    return np.column_stack([u, np.ones(4)]) if d == 2 else u[:, None]
-
-
-def _task_test_points(config: dict, d: int) -> np.ndarray:
-    if config["kind"] == "limit":
-        return _limit_test_points(d)
-    return mf._test_points(seed_from_info(config["test_seed"]), d, config["n_test"])
+def _test_inputs(kind: str, d: int, n_test: int | None, test_seed) -> np.ndarray:
+    if kind == "limit":
+        return mf.scaling_test_inputs("limit", d)
+    return mf.scaling_test_inputs(kind, d, n_test=n_test, seed=test_seed)
 
 
 def width_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
     """Sweep task: all seeds of one width of a mean-field experiment, batched.
 
     Config: ``kind`` (lln, clt, limit), ``width``, ``seeds`` (how many), ``data`` (and its
-    ``n_samples``, ``d``), ``activation``, ``init``, ``dynamics``, ``eps``, ``alpha``, ``T``,
-    ``n_records``, ``n_test`` and ``test_seed`` (record of the test inputs' stream). Seed s of
-    the width starts from child s of ``seed``, as in :mod:`landscapes.meanfield`.
+    ``n_samples``, ``d``), ``activation``, ``init`` (recorded; the kind implies it),
+    ``dynamics``, ``eps``, ``alpha``, ``T``, ``n_records``, ``n_test`` and ``test_seed``
+    (record of the test inputs' stream). Runs :func:`landscapes.meanfield.scaling_width`
+    with ``seed`` as the width's stream.
 
-    Returns no meta and the observables at the final time (``_observables``: ``output``,
-    ``mean_abs_c`` or ``mean_c2``, ``mean_w2``, ``loss_curve``; for ``clt`` the outputs and
-    the final losses), one row per seed.
+    Returns no meta and its observables, one row per seed (lln, limit: ``output``,
+    ``mean_abs_c`` or ``mean_c2``, ``mean_w2``, ``loss_curve``; clt: ``output``,
+    ``final_loss``).
     """
     X, y = _data(config)
-    net = mf.MeanFieldNet((X, y), int(config["width"]), config["activation"], init=config["init"])
-    Xt = _task_test_points(config, X.shape[1])
-    tr = mf._run_width(
-        net,
-        seed.spawn(int(config["seeds"])),
-        config["dynamics"],
-        config["eps"],
-        config["alpha"],
-        config["T"],
-        int(config["n_records"]),
+    test_seed = seed_from_info(config["test_seed"]) if "test_seed" in config else None
+    Xt = _test_inputs(config["kind"], X.shape[1], config.get("n_test"), test_seed)
+    obs = mf.scaling_width(
+        config["kind"],
+        (X, y),
+        int(config["width"]),
+        int(config["seeds"]),
+        seed,
         Xt,
+        **mf.scaling_width_params(config),
     )
-    if config["kind"] == "clt":
-        return {}, {"output": tr.outputs[-1], "final_loss": tr.loss[-1]}
-    return {}, mf._observables(tr, smooth_c=config["kind"] == "limit")
+    return {}, obs
 
 
 def limit_solution_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
-    """Sweep task: the exact mean-field limit (:func:`landscapes.meanfield.meanfield_limit`).
+    """Sweep task: the exact mean-field limit (:func:`landscapes.meanfield.limit_solution`).
 
     Deterministic (the seed is not used). Returns meta ``{nodes, quadrature_error}`` and
     arrays ``times``, ``loss``, ``outputs``, ``mean_c2``, ``mean_w2``.
     """
-    X, y = _data(config)
-    lim = mf.meanfield_limit(
-        (X, y),
+    lim = mf.limit_solution(
+        _data(config),
+        activation=config["activation"],
         eps=config["eps"],
         T=config["T"],
-        activation=config["activation"],
-        init="uniform",
-        test_X=_limit_test_points(X.shape[1]),
         n_records=int(config["n_records"]),
         nodes=int(config["nodes"]),
-        refine=4,
     )
     meta = {"nodes": int(lim.nodes), "quadrature_error": float(lim.quadrature_error)}
-    arrays = {k: getattr(lim, k) for k in ("times", "loss", "outputs", "mean_c2", "mean_w2")}
+    arrays = {k: getattr(lim, k) for k in _LIMIT_ARRAYS}
     return meta, arrays
+
+
+_LIMIT_ARRAYS = ("times", "loss", "outputs", "mean_c2", "mean_w2")
 
 
 def scaling_plan(
@@ -226,75 +200,56 @@ def scaling_plan(
 
     ``kw`` overrides the keyword defaults of the library function (``eps``, ``T``,
     ``n_boot``, ``alpha``...). lln and clt train on ``one_neuron_teacher(n_samples, d,
-    seed=0)``, limit on ``line_teacher()``.
+    seed=0)``, limit on ``line_teacher()``. ``config`` is the result's configuration
+    (:func:`landscapes.meanfield.scaling_config`).
     """
-    fn = _EXPERIMENTS[kind]
-    params = _defaults(fn)
-    unknown = set(kw) - (set(params) - {"data", "dynamics", "progress"})
-    if unknown:
-        raise ValueError(f"unknown {kind} parameter(s): {sorted(unknown)}")
-    params.update(kw)
-    ws = mf._check_widths(widths)
-    S = check_int(seeds, "seeds (how many)", minimum=3)
-    if kind == "clt" and dynamics not in ("gd", "online_sgd"):
-        raise ValueError(f"dynamics must be 'gd' or 'online_sgd'; got {dynamics!r}")
-    plan = {
+    if kind not in mf.SCALING_KINDS:
+        raise ValueError(f"unknown experiment {kind!r}; choose one of {mf.SCALING_KINDS}")
+    if kind == "clt":
+        kw = {**kw, "dynamics": dynamics}
+    elif dynamics != "gd":
+        raise ValueError(f"the {kind} experiment trains with gd; got dynamics={dynamics!r}")
+    data = "line_teacher" if kind == "limit" else "one_neuron_teacher"
+    X, _ = _data({"data": data, "n_samples": n_samples, "d": d})
+    config = mf.scaling_config(kind, widths, seeds, seed, n_samples=X.shape[0], d=X.shape[1], **kw)
+    return {
         "kind": kind,
-        "widths": ws,
-        "seeds": S,
         "seed": seed,
-        "params": params,
-        "dynamics": dynamics if kind == "clt" else "gd",
-        "data": "line_teacher" if kind == "limit" else "one_neuron_teacher",
+        "data": data,
         "n_samples": n_samples,
         "d": d,
+        "config": config,
     }
-    return plan
-
-
-def _plan_root(plan: dict) -> np.random.SeedSequence:
-    return as_seed_sequence(plan["seed"])
 
 
 def scaling_tasks(plan: dict) -> list[Task]:
     """The tasks of a :func:`scaling_plan`: one per width, in width order, then the reference
     (lln: ``ref_seeds`` nets of width ``ref_factor * max(widths)``) or the exact limit
-    (limit). Seeds: the library's streams (child j of the root seed for width j)."""
-    kind, ws, S, pr = plan["kind"], plan["widths"], plan["seeds"], plan["params"]
-    root = _plan_root(plan)
-    n = len(ws)
+    (limit). Seeds: the library's streams (:func:`landscapes.meanfield.scaling_streams`)."""
+    kind, cfg = plan["kind"], plan["config"]
+    ws, S = cfg["widths"], cfg["seeds"]
+    streams = mf.scaling_streams(kind, len(ws), plan["seed"])
     base = {
         "kind": kind,
         "data": plan["data"],
-        "activation": pr["activation"],
         "init": "uniform" if kind == "limit" else "gaussian",
-        "dynamics": plan["dynamics"],
-        "eps": pr["eps"],
-        "alpha": pr.get("alpha", 1.0),
-        "T": pr["T"],
+        **mf.scaling_width_params(cfg),
     }
     if plan["data"] == "one_neuron_teacher":
         base.update(n_samples=plan["n_samples"], d=plan["d"])
-    if kind == "lln":
-        base.update(
-            n_records=pr["n_records"], n_test=pr["n_test"], test_seed=seed_info(_child(root, n + 2))
-        )
-    elif kind == "clt":
-        base.update(n_records=3, n_test=pr["n_test"], test_seed=seed_info(_child(root, n + 1)))
-    else:
-        base.update(n_records=pr["n_records"])
+    if "test" in streams:
+        base.update(n_test=cfg["n_test"], test_seed=seed_info(streams["test"]))
     tasks = [
-        Task(_WIDTH_FUNC, {**base, "width": N, "seeds": S}, seed_info(_child(root, j)))
-        for j, N in enumerate(ws)
+        Task(_WIDTH_FUNC, {**base, "width": N, "seeds": S}, seed_info(s))
+        for N, s in zip(ws, streams["widths"], strict=True)
     ]
     if kind == "lln":
-        M = pr["ref_factor"] * ws[-1]
-        cfg = {**base, "width": M, "seeds": pr["ref_seeds"], "reference": True}
-        tasks.append(Task(_WIDTH_FUNC, cfg, seed_info(_child(root, n + 1))))
+        ref = {**base, "width": cfg["ref_width"], "seeds": cfg["ref_seeds"], "reference": True}
+        tasks.append(Task(_WIDTH_FUNC, ref, seed_info(streams["reference"])))
     if kind == "limit":
-        cfg = {k: base[k] for k in ("data", "activation", "eps", "T", "n_records")}
-        cfg["nodes"] = pr["nodes"]
-        tasks.append(Task(_LIMIT_FUNC, cfg, seed_info(root)))
+        lcfg = {k: base[k] for k in ("data", "activation", "eps", "T", "n_records")}
+        lcfg["nodes"] = cfg["nodes"]
+        tasks.append(Task(_LIMIT_FUNC, lcfg, seed_info(as_seed_sequence(plan["seed"]))))
     return tasks
 
 
@@ -302,247 +257,27 @@ def scaling_combine(plan: dict, results: list[tuple[dict, dict]]) -> mf.ScalingR
     """The :class:`landscapes.meanfield.ScalingResult` of a plan from its tasks' results.
 
     ``results`` are the ``(meta, arrays)`` of :func:`scaling_tasks` in order. The
-    statistics, bootstrap (its stream: the library's) and fits are those of
-    :func:`landscapes.meanfield.lln_experiment`, ``clt_experiment`` and
-    ``limit_experiment``, so the result is theirs, bit for bit.
+    bootstrap and fits are the library's (:func:`landscapes.meanfield.lln_combine`,
+    ``clt_combine``, ``limit_combine``, with the library's streams), so the result is that
+    of ``lln_experiment`` (and the others), bit for bit.
     """
-    kind = plan["kind"]
-    fn = {"lln": _combine_lln, "clt": _combine_clt, "limit": _combine_limit}[kind]
-    return fn(plan, results)
-
-
-def _combine_lln(plan, results):
-    import pandas as pd
-
-    ws, S, pr = plan["widths"], plan["seeds"], plan["params"]
-    root = _plan_root(plan)
-    X, _ = _data({"data": plan["data"], "n_samples": plan["n_samples"], "d": plan["d"]})
-    R, n_boot, ref_factor = pr["ref_seeds"], pr["n_boot"], pr["ref_factor"]
-    M = ref_factor * ws[-1]
-    obs = {N: results[j][1] for j, N in enumerate(ws)}
-    ref = results[len(ws)][1]
-    boot_rng = as_generator(_child(root, len(ws)))
-    names = list(ref)
-    rows, summ, slopes = [], [], {}
-    bidx = boot_rng.integers(S, size=(n_boot, S))
-    ridx = boot_rng.integers(R, size=(n_boot, R))
-    for name in names:
-        refv = ref[name]
-        rmean = refv.mean(axis=0)
-        rvar = float(np.mean(refv.var(axis=0, ddof=1))) / R
-        stat = np.empty(len(ws))
-        boot = np.empty((n_boot, len(ws)))
-        rb = refv[ridx]
-        rbm = rb.mean(axis=1)
-        rbv = np.mean(rb.var(axis=1, ddof=1), axis=1) / R
-        for j, N in enumerate(ws):
-            v = obs[N][name]
-            msd = float(np.mean((v - rmean) ** 2)) - rvar
-            stat[j] = math.sqrt(max(msd, 1e-300))
-            vb = v[bidx]
-            mb = np.mean((vb - rbm[:, None, :]) ** 2, axis=(1, 2)) - rbv
-            boot[:, j] = np.sqrt(np.maximum(mb, 1e-300))
-            for s in range(S):
-                for comp in range(v.shape[1]):
-                    rows.append((name, N, s, comp, v[s, comp], rmean[comp]))
-        sl = mf.fit_loglog(ws, stat)[0]
-        se = float(np.std(mf._slopes_rows(ws, boot), ddof=1))
-        slopes[name] = (sl, se)
-        for j, N in enumerate(ws):
-            summ.append(
-                (name, N, stat[j], float(np.std(boot[:, j], ddof=1)), stat[j] * math.sqrt(N))
-            )
-    table = pd.DataFrame(
-        rows, columns=["observable", "width", "seed", "component", "value", "limit"]
-    )
-    summary = pd.DataFrame(summ, columns=["observable", "width", "stat", "stat_se", "scaled"])
-    config = dict(
-        widths=ws,
-        seeds=S,
-        seed=seed_info(root),
-        activation=pr["activation"],
-        eps=pr["eps"],
-        T=pr["T"],
-        n_test=pr["n_test"],
-        ref_factor=ref_factor,
-        ref_seeds=R,
-        ref_width=M,
-        n_records=pr["n_records"],
-        n_boot=n_boot,
-        n_samples=int(X.shape[0]),
-        d=int(X.shape[1]),
-    )
-    Xt = mf._test_points(_child(root, len(ws) + 2), X.shape[1], pr["n_test"])
-    return mf.ScalingResult(
-        "lln",
-        table,
-        summary,
-        slopes["output"][0],
-        slopes["output"][1],
-        -0.5,
-        slopes,
-        config,
-        {"statistic": "rms distance to the limit", "test_X": Xt},
-    )
-
-
-def _combine_clt(plan, results):
-    import pandas as pd
-    from scipy import stats
-
-    ws, S, pr = plan["widths"], plan["seeds"], plan["params"]
-    root = _plan_root(plan)
-    X, _ = _data({"data": plan["data"], "n_samples": plan["n_samples"], "d": plan["d"]})
-    n_boot, n_test = pr["n_boot"], pr["n_test"]
-    outs = {N: results[j][1]["output"] for j, N in enumerate(ws)}
-    losses = {N: results[j][1]["final_loss"] for j, N in enumerate(ws)}
-    boot_rng = as_generator(_child(root, len(ws)))
-    bidx = boot_rng.integers(S, size=(n_boot, S))
-    stat = np.array([float(np.mean(outs[N].var(axis=0, ddof=1))) for N in ws])
-    boot = np.stack([np.mean(outs[N][bidx].var(axis=1, ddof=1), axis=1) for N in ws], axis=1)
-    sl = mf.fit_loglog(ws, stat)[0]
-    se = float(np.std(mf._slopes_rows(ws, boot), ddof=1))
-    top = outs[ws[-1]]
-    fluct = math.sqrt(ws[-1]) * (top - top.mean(axis=0))
-    pvals = np.array([float(stats.shapiro(fluct[:, i]).pvalue) for i in range(n_test)])
-    rows = [
-        (N, s, i, outs[N][s, i], losses[N][s]) for N in ws for s in range(S) for i in range(n_test)
-    ]
-    table = pd.DataFrame(rows, columns=["width", "seed", "point", "output", "final_loss"])
-    summary = pd.DataFrame(
-        {
-            "observable": "output",
-            "width": ws,
-            "stat": stat,
-            "stat_se": boot.std(axis=0, ddof=1),
-            "scaled": stat * np.asarray(ws),
-            "mean_final_loss": [float(losses[N].mean()) for N in ws],
-        }
-    )
-    config = dict(
-        widths=ws,
-        seeds=S,
-        seed=seed_info(root),
-        dynamics=plan["dynamics"],
-        activation=pr["activation"],
-        eps=pr["eps"],
-        alpha=pr["alpha"],
-        T=pr["T"],
-        n_test=n_test,
-        n_boot=n_boot,
-        n_samples=int(X.shape[0]),
-        d=int(X.shape[1]),
-    )
-    extra = {
-        "statistic": "variance over seeds",
-        "normality_pvalues": pvals,
-        "normality_pvalue": float(min(1.0, pvals.min() * n_test)),
-        "fluctuations": fluct,
-        "test_X": mf._test_points(_child(root, len(ws) + 1), X.shape[1], n_test),
-    }
-    return mf.ScalingResult(
-        "clt", table, summary, sl, se, -1.0, {"output": (sl, se)}, config, extra
-    )
-
-
-def _combine_limit(plan, results):
-    import pandas as pd
-
-    ws, S, pr = plan["widths"], plan["seeds"], plan["params"]
-    root = _plan_root(plan)
-    X, _ = _data({"data": plan["data"]})
-    d = X.shape[1]
-    n_boot = pr["n_boot"]
-    lmeta, la = results[len(ws)]
-    lim = mf.MeanFieldLimit(
-        la["times"],
-        la["loss"],
-        la["outputs"],
-        la["mean_c2"],
-        la["mean_w2"],
-        int(lmeta["nodes"]),
-        float(lmeta["quadrature_error"]),
-    )
-    limv = {
-        "output": lim.outputs[-1],
-        "mean_c2": lim.mean_c2[-1:],
-        "mean_w2": lim.mean_w2[-1:],
-        "loss_curve": lim.loss,
-    }
-    obs = {N: results[j][1] for j, N in enumerate(ws)}
-    bidx = as_generator(_child(root, len(ws))).integers(S, size=(n_boot, S))
-    rows, summ, slopes = [], [], {}
-    for name, lv in limv.items():
-        stat = np.empty(len(ws))
-        boot = np.empty((n_boot, len(ws)))
-        for j, N in enumerate(ws):
-            v = obs[N][name]
-            stat[j] = math.sqrt(float(np.mean((v - lv) ** 2)))
-            boot[:, j] = np.sqrt(np.mean((v[bidx] - lv) ** 2, axis=(1, 2)))
-            for s in range(S):
-                for comp in range(v.shape[1]):
-                    rows.append((name, N, s, comp, v[s, comp], lv[comp]))
-            summ.append(
-                (name, N, stat[j], float(np.std(boot[:, j], ddof=1)), stat[j] * math.sqrt(N))
-            )
-        slopes[name] = (
-            mf.fit_loglog(ws, stat)[0],
-            float(np.std(mf._slopes_rows(ws, boot), ddof=1)),
+    kind, cfg = plan["kind"], plan["config"]
+    n = len(cfg["widths"])
+    if len(results) != n + (kind != "clt"):
+        raise ValueError(f"expected the results of {n + (kind != 'clt')} tasks; got {len(results)}")
+    streams = mf.scaling_streams(kind, n, plan["seed"])
+    obs = [arrays for _, arrays in results[:n]]
+    boot = streams["bootstrap"]
+    if kind == "limit":
+        meta, la = results[n]
+        lim = mf.MeanFieldLimit(
+            *(la[k] for k in _LIMIT_ARRAYS), int(meta["nodes"]), float(meta["quadrature_error"])
         )
-    bias2 = np.empty(len(ws))
-    bias_boot = np.empty((n_boot, len(ws)))
-    for j, N in enumerate(ws):
-        v = obs[N]["output"]
-        bias2[j] = np.mean((v.mean(0) - limv["output"]) ** 2 - v.var(0, ddof=1) / S)
-        vb = v[bidx]
-        bias_boot[:, j] = np.mean(
-            (vb.mean(1) - limv["output"]) ** 2 - vb.var(1, ddof=1) / S, axis=1
-        )
-    resolved = bias2 > 0
-    if resolved.sum() >= 2:
-        wsr = np.asarray(ws)[resolved]
-        bias_slope = mf.fit_loglog(wsr, np.sqrt(bias2[resolved]))[0]
-        bb = np.sqrt(np.maximum(bias_boot[:, resolved], 1e-300))
-        bias_se = float(np.std(mf._slopes_rows(wsr, bb), ddof=1))
-    else:
-        bias_slope, bias_se = float("nan"), float("nan")
-    table = pd.DataFrame(
-        rows, columns=["observable", "width", "seed", "component", "value", "limit"]
-    )
-    summary = pd.DataFrame(summ, columns=["observable", "width", "stat", "stat_se", "scaled"])
-    config = dict(
-        widths=ws,
-        seeds=S,
-        seed=seed_info(root),
-        activation=pr["activation"],
-        eps=pr["eps"],
-        T=pr["T"],
-        n_records=pr["n_records"],
-        nodes=pr["nodes"],
-        n_boot=n_boot,
-        n_samples=int(X.shape[0]),
-        d=int(d),
-    )
-    extra = {
-        "statistic": "rms distance to the exact limit",
-        "limit": lim,
-        "quadrature_error": lim.quadrature_error,
-        "bias": np.sqrt(np.maximum(bias2, 0.0)),
-        "bias_slope": bias_slope,
-        "bias_slope_se": bias_se,
-        "test_X": _limit_test_points(d),
-    }
-    return mf.ScalingResult(
-        "limit",
-        table,
-        summary,
-        slopes["output"][0],
-        slopes["output"][1],
-        -0.5,
-        slopes,
-        config,
-        extra,
-    )
+        return mf.limit_combine(cfg, obs, lim, bootstrap_seed=boot)
+    Xt = _test_inputs(kind, cfg["d"], cfg["n_test"], streams["test"])
+    if kind == "lln":
+        return mf.lln_combine(cfg, obs, results[n][1], bootstrap_seed=boot, test_X=Xt)
+    return mf.clt_combine(cfg, obs, bootstrap_seed=boot, test_X=Xt)
 
 
 def _check_args(args) -> None:
@@ -550,7 +285,6 @@ def _check_args(args) -> None:
         raise ValueError(f"--threads must be >= 1; got {args.threads}")
     if args.seeds < 3:
         raise ValueError(f"--seeds must be >= 3; got {args.seeds}")
-    mf._check_widths(args.widths or _DEFAULT_WIDTHS[args.experiment])
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ __all__ = [
     "plot_halting_times",
     "plot_spectra",
     "plot_overlaps",
+    "plot_index_energy",
+    "index_fraction_theory",
 ]
 
 FAMILY_ORDER = ("pspin", "digits", "teacher_student")
@@ -312,10 +314,17 @@ def plot_spectra(tables: dict, theory: dict | None = None, p: int = 3):
             ax.set_xlabel(f"Hessian eigenvalue (symlog, linear |λ| < {lin:.0e})")
             ax.set_ylabel("fraction of spectral weight per bin")
             neg = float(np.sum(wt[w < 0]) / wt.sum())
+            conv = a["gd_converged"][a["spec_endpoint"]]
+            state = (
+                "converged endpoints"
+                if conv.all()
+                else f"{int((~conv).sum())} of {conv.size} endpoints UNCONVERGED"
+            )
             ax.set_title(
-                f"{MODEL_LABELS[fam]}, width {m['size']} (P = {m.get('n_params', '?')})\n"
-                f"spectral weight below 0: {100 * neg:.0f}%",
-                fontsize=9,
+                f"{MODEL_LABELS[fam]}, width {m['size']} (P = {m.get('n_params', '?')}), {state}\n"
+                f"weight below 0: {100 * neg:.1f}%, "
+                f"$\\lambda_{{min}}/\\lambda_{{max}}$ = {w.min() / w.max():.1e}",
+                fontsize=8.5,
             )
         ax.legend(fontsize=7.5)
     fig.tight_layout()
@@ -374,5 +383,75 @@ def plot_overlaps(tables: dict):
         ax.set_xlabel(xlabel)
         ax.set_ylabel("P(q)")
         ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def index_fraction_theory(u, p: int) -> np.ndarray:
+    """``alpha(u)``: the share of negative Hessian eigenvalues at a critical point of H/N = u.
+
+    From :func:`pspin.theory.index_fraction` when it is there; otherwise the same closed
+    form, the semicircle CDF at 0 (centre -p u, radius 2 sqrt(p(p-1))).
+    """
+    try:
+        from pspin.theory import index_fraction
+
+        return np.asarray(index_fraction(np.asarray(u, dtype=float), p), dtype=float)
+    except (ImportError, AttributeError):  # pragma: no cover - depends on pspin.theory
+        t = np.clip(p * np.asarray(u, dtype=float) / (2 * np.sqrt(p * (p - 1))), -1, 1)
+        return 0.5 + (t * np.sqrt(1 - t * t) + np.arcsin(t)) / np.pi
+
+
+def plot_index_energy(tables: dict, theory: dict | None = None, p: int = 3):
+    """Index fraction vs H/N: census critical points, GD endpoints and the law ``alpha(u)``.
+
+    Census points (every critical point found on one small instance, ``tables["census"]``)
+    at index / (N - 1) against their H/N; GD endpoints whose dense spectrum was measured at
+    their index / (N - 1); the large-N law ``alpha(u)`` (semicircle CDF at 0) with -E_inf and
+    -E_0.
+    """
+    fig, axes = new_figure(width=6.4, height=4.4)
+    ax = axes[0, 0]
+    cen = tables.get("census")
+    lo, hi = -2.0, 2.0
+    if cen is not None:
+        m, a = cen
+        n = int(m["size"])
+        e, k = a["energies"], a["indices"]
+        ax.scatter(
+            e,
+            k / (n - 1),
+            s=9,
+            alpha=0.45,
+            color="C0",
+            lw=0,
+            label=f"census, N = {n}: {e.size} critical points ({m['starts']} starts)",
+        )
+        lo, hi = float(e.min()) - 0.1, float(e.max()) + 0.1
+    sp = tables["spectra"]
+    if len(sp):
+        ps = sp[(sp["model"] == "pspin") & (sp["index"] >= 0)]
+        cols = _colors(ps["size"].nunique())
+        for c, (size, g) in zip(cols, ps.groupby("size"), strict=True):
+            ax.scatter(
+                g["energy"],
+                g["index"] / (size - 1),
+                marker="D",
+                s=36,
+                color=c,
+                edgecolor="k",
+                zorder=3,
+                label=f"GD endpoints, N = {size} (index {', '.join(map(str, g['index']))})",
+            )
+            lo = min(lo, float(g["energy"].min()) - 0.05)
+    u = np.linspace(lo, hi, 400)
+    ax.plot(u, index_fraction_theory(u, p), "k-", lw=1.6, label="$\\alpha(u)$, N $\\to\\infty$")
+    if theory:
+        ax.axvline(-theory["E_inf"], color="k", ls="--", lw=1.0, label="$-E_\\infty$")
+        ax.axvline(-theory["E_0"], color="crimson", ls=":", lw=1.3, label="$-E_0$")
+    ax.set_xlabel("H/N (energy per spin)")
+    ax.set_ylabel("index / (N - 1) (fraction of negative eigenvalues)")
+    ax.set_title(f"p = {p} spherical p-spin: index vs energy of critical points")
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig

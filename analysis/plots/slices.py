@@ -6,7 +6,7 @@ import numpy as np
 
 from analysis.plots import new_figure
 
-__all__ = ["plot_slices_1d", "plot_slices_2d", "plot_paths", "plot_pca"]
+__all__ = ["plot_slices_1d", "plot_slices_2d", "plot_paths", "plot_pca", "plot_pca_slices"]
 
 _TITLES = {
     "pspin": "spherical p-spin",
@@ -83,6 +83,27 @@ def plot_paths(slices):
     return fig
 
 
+def _draw_pca(ax, coords, evr, labels=None) -> None:
+    """Trajectories ``coords`` (sequence of (T_i, 2), NaN rows ignored) on a PCA plane."""
+    for i, c in enumerate(coords):
+        c = np.asarray(c)
+        c = c[np.all(np.isfinite(c), axis=1)]
+        (line,) = ax.plot(
+            c[:, 0],
+            c[:, 1],
+            "-o",
+            ms=2,
+            lw=1.2,
+            label=labels[i] if labels else f"trajectory {i + 1}",
+        )
+        ax.plot(c[:1, 0], c[:1, 1], "s", color=line.get_color(), ms=6, mec="k")
+        ax.plot(c[-1:, 0], c[-1:, 1], "*", color=line.get_color(), ms=11, mec="k")
+    ax.plot([], [], "s", color="gray", mec="k", label="start")
+    ax.plot([], [], "*", color="gray", mec="k", ms=10, label="GD endpoint")
+    ax.set_xlabel(f"PC 1 ({100 * evr[0]:.1f}% of variance)")
+    ax.set_ylabel(f"PC 2 ({100 * evr[1]:.1f}% of variance)")
+
+
 def plot_pca(plane, energies=None, labels=None):
     """Descent trajectories on their PCA plane (:class:`analysis.slices.PCAPlane`).
 
@@ -95,19 +116,29 @@ def plot_pca(plane, energies=None, labels=None):
         A, B = np.meshgrid(energies.alphas, energies.betas, indexing="ij")
         cs = ax.contourf(A, B, energies.energies, levels=25, cmap="viridis", alpha=0.85)
         fig.colorbar(cs, ax=ax).set_label(energies.intensive_name)
-    for i, c in enumerate(plane.coords):
-        ax.plot(
-            c[:, 0],
-            c[:, 1],
-            "-o",
-            ms=2,
-            lw=1.2,
-            label=labels[i] if labels else f"trajectory {i + 1}",
-        )
-    ev = plane.explained_variance_ratio
-    ax.set_xlabel(f"PC 1 ({100 * ev[0]:.1f}% of variance)")
-    ax.set_ylabel(f"PC 2 ({100 * ev[1]:.1f}% of variance)")
+    _draw_pca(ax, plane.coords, plane.explained_variance_ratio, labels)
     ax.set_title("descent trajectories on their PCA plane")
     ax.legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pca_slices(slices):
+    """GD trajectories on their PCA plane, one panel per model (the stored ``pca_*`` arrays).
+
+    ``slices`` is a list of ``(meta, arrays)``; entries without ``pca_coords`` (folders
+    written before the trajectories were recorded) are left out.
+    """
+    have = [(m, a) for m, a in slices if "pca_coords" in a]
+    fig, axes = new_figure(ncols=max(len(have), 1), width=4.4, height=3.8)
+    for ax, (m, a) in zip(axes[0], have, strict=False):
+        coords = list(a["pca_coords"])
+        e = a["pca_energy"]
+        labels = [
+            f"replica {i + 1}: final {e[i][np.isfinite(e[i])][-1]:.4g}" for i in range(len(coords))
+        ]
+        _draw_pca(ax, coords, a["pca_evr"], labels)
+        ax.set_title(_title(m) + "\nGD trajectories, PCA plane through endpoint 1", fontsize=9)
+        ax.legend(fontsize=6.5)
     fig.tight_layout()
     return fig

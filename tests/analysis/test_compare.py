@@ -95,6 +95,9 @@ def test_config_layers_and_validation():
         ({"spectra": {"probes": 3}}, "unknown key spectra.probes"),
         ({"networks": {"sgd_batch": 1000}}, "exceeds networks.n_train"),
         ({"seed": -1}, "seed"),
+        ({"networks": {"weight_decay": -1e-3}}, "networks.weight_decay: expected a number >= 0"),
+        ({"networks": {"gd_schedule": "adam"}}, "networks.gd_schedule"),
+        ({"pspin": {"census_size": 2}}, "pspin.census_size"),
     ]
     for override, msg in cases:
         with pytest.raises(ValueError, match=msg):
@@ -108,7 +111,7 @@ def test_config_layers_and_validation():
 # --------------------------------------------------------------------------- the sweep
 MICRO = {
     "seed": 5,
-    "pspin": {"sizes": [8, 10], "replicas": 3, "samples": 1, "max_steps": 200},
+    "pspin": {"sizes": [8, 10], "replicas": 3, "samples": 1, "max_steps": 200, "census_size": 0},
     "networks": {
         "widths": [3],
         "families": ["teacher_student"],
@@ -163,3 +166,51 @@ def test_interrupted_comparison_resumes_only_the_missing_tasks(tmp_path):
     after = load_tables(run, config)
     for name in ("replicas", "summary", "spectra", "overlaps"):
         pd.testing.assert_frame_equal(after[name], before[name], check_exact=True)
+
+
+def test_census_task_obeys_morse_and_the_index_law_limits():
+    """Critical points of a small p-spin: Morse sum = Euler characteristic of S^{N-1}."""
+    from analysis.compare import census_task
+    from analysis.plots.compare import index_fraction_theory
+
+    config = build_config("quick", {"pspin": {"census_size": 8, "census_starts": 64}})
+    meta, a = census_task(config)
+    k, e = a["indices"], a["energies"]
+    n = meta["size"]
+    assert meta["n_points"] == k.size > 2 and k.min() == 0 and k.max() == n - 1
+    # Morse: sum_k (-1)^k n_k = chi(S^{n-1}) = 1 + (-1)^(n-1), exact for a complete census;
+    # the lowest point found is a minimum and the highest a maximum (x -> -x maps one to the other)
+    assert np.sum((-1.0) ** k) == 1 + (-1) ** (n - 1)
+    assert k[np.argmin(e)] == 0 and k[np.argmax(e)] == n - 1
+    np.testing.assert_allclose(e.min(), -e.max(), rtol=1e-10)  # odd H: H(-x) = -H(x)
+    einf = 2 * np.sqrt(2 / 3)
+    np.testing.assert_allclose(index_fraction_theory([-2.0, -einf, 0.0, einf], 3), [0, 0, 0.5, 1])
+
+
+def test_default_network_protocol_ends_at_minima():
+    """The network GD protocol (weight decay, Armijo, gtol): converged endpoints are minima.
+
+    A small teacher-student net with the default protocol: every replica reaches gtol and
+    the dense Hessian at each endpoint has no eigenvalue below -1e-3 lambda_max (weight decay
+    lifts the flat directions to +wd, so a near-critical point near a minimum has a
+    (near) positive semi-definite Hessian).
+    """
+    from analysis.compare import ModelTask, build_energy
+
+    config = build_config("default", {"networks": {"n_train": 40}})
+    c = config["networks"]
+    e = build_energy(config, ModelTask("teacher_student", 3), 7)
+    assert e.weight_decay == c["weight_decay"] > 0 and c["gd_schedule"] == "armijo"
+    res = measure_ensemble(
+        e,
+        replicas=3,
+        seed=1,
+        gd=dict(step=c["gd_step"], max_steps=c["gd_steps"], gtol=c["gtol"], schedule="armijo"),
+        spectra=3,
+        dense_max=100,
+    )
+    a = res.arrays
+    assert a["gd_converged"].all() and (a["gd_grad"] <= c["gtol"]).all()
+    assert res.meta["spectrum_method"] == "dense" and (a["spec_index"] == 0).all()
+    lam = a["spec_nodes"]
+    assert (lam.min(axis=1) > -1e-3 * lam.max(axis=1)).all(), lam.min(axis=1)
