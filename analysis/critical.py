@@ -160,6 +160,7 @@ def newton_search(
     mu: float = 1e-8,
     deflate: np.ndarray | None = None,
     deflation_shift: float = 1.0,
+    adaptive: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batched Newton-type iterations from many starts towards critical points.
 
@@ -189,6 +190,10 @@ def newton_search(
         v into v / (1 - grad log M . v), so that starts do not reconverge to known points.
     deflation_shift : float
         The shift of M (far from every known point M -> const and the step is unchanged).
+    adaptive : bool
+        Adapt each start's trust radius in every mode (halve it when |rgrad| went up, grow
+        it by 1.5 otherwise, up to ``trust_radius``); ``"lm"`` always adapts. Helps on
+        ill-conditioned landscapes (networks), where fixed steps oscillate.
 
     Returns
     -------
@@ -214,11 +219,22 @@ def newton_search(
             mu,
             deflate,
             deflation_shift,
+            adaptive,
         )
 
 
 def _newton_search(
-    energy, X0, mode, target_index, max_iter, gtol, trust_radius, mu, deflate, deflation_shift
+    energy,
+    X0,
+    mode,
+    target_index,
+    max_iter,
+    gtol,
+    trust_radius,
+    mu,
+    deflate,
+    deflation_shift,
+    adaptive=False,
 ):
     X = np.array(X0, dtype=np.float64, copy=True)
     if X.ndim != 2 or X.shape[1] != energy.dim:
@@ -251,12 +267,13 @@ def _newton_search(
         gnorm[active] = gn
         ratio[active] = np.linalg.norm(lam * gw, axis=1) / (spec * np.maximum(gn, 1e-300))
         done = gn <= thr
-        if mode == "lm":
+        if mode == "lm" or adaptive:
             # shrink the trust region where the merit |rgrad| went up
             up = gn > prev[active]
             delta[active[up]] *= 0.5
             delta[active[~up]] = np.minimum(delta[active[~up]] * 1.5, trust_radius)
             prev[active] = gn
+        if mode == "lm":
             h = -lam * gw / (lam**2 + mu * spec[:, None] ** 2)
         elif mode == "index":
             s = np.where(np.arange(lam.shape[1])[None, :] < tgt[active, None], -1.0, 1.0)
@@ -658,6 +675,7 @@ def search_batch(
     known_indices: np.ndarray | None = None,
     local_fraction: float = 0.5,
     deflation: bool = True,
+    search_options: dict | None = None,
 ) -> tuple:
     """One batch of the census: ``size`` random starts, searched and verified.
 
@@ -696,6 +714,7 @@ def search_batch(
                 max_iter=max_iter,
                 gtol=gtol,
                 deflate=known if deflation else None,
+                **(search_options or {}),
             )[0]
         )
     if n_lm:
@@ -708,6 +727,7 @@ def search_batch(
                 max_iter=max_iter,
                 gtol=gtol,
                 deflate=known if deflation else None,
+                **(search_options or {}),
             )[0],
         )
     X = np.concatenate(parts)
@@ -813,6 +833,7 @@ def census(
     lm_fraction: float = 0.25,
     max_iter: int = 80,
     deflation: bool = True,
+    search_options: dict | None = None,
     energy_bins: Sequence[float] | int | None = None,
     catalogue=None,
     progress: bool | None = None,
@@ -849,6 +870,9 @@ def census(
         Search options (see :func:`search_batch`).
     deflation : bool
         Deflate each batch's searches away from the points already known (default True).
+    search_options : dict, optional
+        Extra options of the searches' :func:`newton_search` calls (e.g. ``{"adaptive":
+        True, "trust_radius": 1.0}`` for networks).
     energy_bins : int or sequence
         Number of bins or bin edges of the intensive energy (default: 20 bins over the range
         found).
@@ -894,6 +918,7 @@ def census(
                 "lm_fraction": lm_fraction,
                 "max_iter": max_iter,
                 "deflation": deflation,
+                **({"search_options": search_options} if search_options else {}),
             },
         )
         catalogue.restore_state(run_key, state)
@@ -926,6 +951,7 @@ def census(
                 known=state.X,
                 known_indices=state.k,
                 deflation=deflation,
+                search_options=search_options,
             )
             add = _merge_batch(energy, state, X, ver, symmetry, tol)
             if catalogue is not None:

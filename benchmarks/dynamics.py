@@ -235,18 +235,19 @@ def main(argv=None) -> int:
         print(f"\n## Universality (GD, p = 3, N = {UN}, {S} coupling samples x {P} replicas)\n")
         print(
             "| couplings | replicas | mean H/N | sem (cluster) | std | ICC | converged | "
-            "minima | saddle kicks | KS p vs gaussian | AD p vs gaussian | s |"
+            "minima | saddle kicks | KS p vs gaussian | AD p vs gaussian | z vs gaussian | s |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         ref = None
         for cpl in COUPLING_ENSEMBLES:
             r = descent_ensemble(UN, S, P, couplings=cpl, seed=1, **kw)
             _save(a.json, r, f"universality_N{UN}_{cpl}")
             v = np.asarray(r["values"])
             if ref is None:
-                ref, ks, ad = v, float("nan"), float("nan")
+                ref, ref_r, ks, ad, z = v, r, float("nan"), float("nan"), float("nan")
             else:
                 ks = sps.ks_2samp(ref, v).pvalue
+                z = (r["mean"] - ref_r["mean"]) / np.hypot(r["sem_cluster"], ref_r["sem_cluster"])
                 ad = sps.anderson_ksamp(
                     [ref, v],
                     variant="midrank",
@@ -255,7 +256,7 @@ def main(argv=None) -> int:
             print(
                 f"| {cpl} | {r['replicas']} | {r['mean']:.5f} | {r['sem_cluster']:.5f} | "
                 f"{r['std']:.5f} | {r['icc']:.2f} | {r['converged']}/{r['replicas']} | "
-                f"{r['minima']}/{r['replicas']} | {r['escapes']} | {ks:.3f} | {ad:.3f} | {r['seconds']:.0f} |",
+                f"{r['minima']}/{r['replicas']} | {r['escapes']} | {ks:.3f} | {ad:.3f} | {z:+.2f} | {r['seconds']:.0f} |",
                 flush=True,
             )
     if "batching" not in a.skip:

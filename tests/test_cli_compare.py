@@ -150,29 +150,33 @@ slq_steps = 10
 """
 
 
-def test_compare_on_a_local_dask_cluster_gives_identical_tables(tmp_path, capsys):
+def test_compare_on_a_local_dask_cluster_gives_identical_tables(tmp_path):
+    """The sweep on a local Dask cluster and in-process: identical tables (no figures drawn:
+    the CLI's figures and report are covered by the tests above)."""
     pytest.importorskip("distributed", reason="the dask executor needs landscapes[distributed]")
     from threadpoolctl import threadpool_limits
 
     from analysis.compare import load_tables, run_comparison
+    from analysis.config import build_config, load_toml
     from analysis.store import RunFolder
+    from analysis.tasks import ExecutorSpec
 
     cfg = tmp_path / "micro.toml"
     cfg.write_text(MICRO)
-    dask = tmp_path / "dask"
-    argv = ["compare", "--quick", "--config", str(cfg), "--no-progress"]
-    assert main([*argv, "--out", str(dask), "--scheduler", "local:2"]) == 0
-    assert "compare tasks: 3 run, 0 already stored, 0 failed (dask" in capsys.readouterr().out
-    # the same run in-process (one BLAS thread, as on a Dask worker), tables only
-    config = RunFolder.open(dask).config
-    here = RunFolder(tmp_path / "here", "compare", config)
-    with threadpool_limits(1):
-        assert run_comparison(config, here, progress=False).executor == "inprocess"
-    tables = load_tables(here, config)
+    config = build_config("quick", load_toml(cfg))
+    runs = {}
+    for name, spec in (("dask", ExecutorSpec("dask", scheduler="local:2")), ("here", None)):
+        runs[name] = RunFolder(tmp_path / name, "compare", config)
+        with threadpool_limits(1):  # one BLAS thread, as on a Dask worker
+            res = run_comparison(config, runs[name], progress=False, executor=spec)
+        assert res.ok and len(res.completed) == 3
+        assert res.executor == ("dask" if spec else "inprocess")
     for name in ("replicas", "summary", "spectra", "overlaps"):
-        here.write_table(f"tables/{name}.csv", tables[name])
-        want = (here.path / "tables" / f"{name}.csv").read_bytes()
-        assert (dask / "tables" / f"{name}.csv").read_bytes() == want, name
+        got = {}
+        for k, run in runs.items():
+            run.write_table(f"tables/{name}.csv", load_tables(run, config)[name])
+            got[k] = (run.path / "tables" / f"{name}.csv").read_bytes()
+        assert got["dask"] == got["here"], name
 
 
 def test_bad_config_is_one_line_error(tmp_path, capsys):

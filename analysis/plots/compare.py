@@ -79,7 +79,7 @@ def plot_final_energies(tables: dict, theory: dict | None = None):
             vals = [np.log10(np.maximum(a["gd_final"], 1e-300)) for _, a in group]
             v = np.concatenate(vals)
             bins = np.linspace(v.min() - 0.05, v.max() + 0.05, 30)
-            xlabel = "log10 final training loss (mean per sample)"
+            xlabel = "log10 final training objective (mean loss + weight decay)"
         for (m, a), v, c in zip(group, vals, cols, strict=True):
             conv = a["gd_converged"]
             unit = "N" if fam == "pspin" else "width"
@@ -161,7 +161,7 @@ def plot_concentration(tables: dict, theory: dict | None = None):
     ax1.set_xscale("log", base=2)
     ax1.set_yscale("log")
     ax1.set_xlabel("hidden width")
-    ax1.set_ylabel("final training loss (mean per sample)")
+    ax1.set_ylabel("final objective (mean loss + weight decay)")
     ax1.set_title("networks: median and IQR vs width")
     if k:
         ax1.legend(fontsize=7.5)

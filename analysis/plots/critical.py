@@ -12,7 +12,6 @@ __all__ = [
     "plot_index_energy",
     "plot_disconnectivity",
     "plot_barriers",
-    "plot_index_vs_loss",
 ]
 
 
@@ -156,48 +155,6 @@ def plot_barriers(profiles: dict, title: str = ""):
         ax.set_xlabel("normalized arc length along the path")
         ax.set_ylabel(ylabel)
         ax.set_title(name, fontsize=10)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    return fig
-
-
-def plot_index_vs_loss(net: dict, pspin: dict | None = None, title: str = ""):
-    """Index fraction against energy: a network's critical points beside the p-spin law.
-
-    ``net``: ``{"loss": (n,), "index_fraction": (n,), "label": str, "xlabel": str}``;
-    ``pspin``: ``{"u": (n,), "index_fraction": (n,), "theory_u": array, "theory_alpha": array,
-    "label": str}`` (census points and the law alpha(u)), both optional. Returns the figure.
-    """
-    ncol = 2 if pspin is not None else 1
-    fig, axes = new_figure(ncol, 1, width=5.0, height=4.0)
-    ax = axes[0, 0]
-    ax.plot(net["loss"], net["index_fraction"], "o", ms=4, alpha=0.7, label=net.get("label", ""))
-    ax.set_xlabel(net.get("xlabel", "training loss (mean over samples)"))
-    ax.set_ylabel("index fraction k / d (negative Hessian eigenvalues)")
-    ax.set_title("network (Dauphin et al. 2014)", fontsize=10)
-    ax.legend(fontsize=8)
-    if pspin is not None:
-        ax = axes[0, 1]
-        if "u" in pspin:
-            ax.plot(
-                pspin["u"],
-                pspin["index_fraction"],
-                "o",
-                ms=3,
-                alpha=0.6,
-                label=pspin.get("label", "census points"),
-            )
-        ax.plot(
-            pspin["theory_u"],
-            pspin["theory_alpha"],
-            "-",
-            color="C3",
-            label="theory α(u) (semicircle, N → ∞)",
-        )
-        ax.set_xlabel("H/N (energy per spin)")
-        ax.set_ylabel("index fraction k / (N - 1)")
-        ax.set_title("spherical p-spin", fontsize=10)
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)

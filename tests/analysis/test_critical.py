@@ -106,6 +106,20 @@ def test_quadratic_sphere_census_exact():
     np.testing.assert_allclose(np.sort(c.energies), np.repeat(7 * w / 2, 2) / q.scale, atol=1e-12)
 
 
+def test_adaptive_search_options_reach_the_same_points():
+    # adaptive trust radii (for ill-conditioned network losses) change the path, not the set
+    q = Quadratic(dim=6, manifold="sphere", seed=6)
+    c = census(q, seed=1, batch_size=16, search_options={"adaptive": True, "trust_radius": 0.5})
+    np.testing.assert_array_equal(c.counts_by_index, [2] * 6)
+    assert c.complete
+    w, V = np.linalg.eigh(q.A)
+    X, gn, _ = newton_search(
+        q, q.random_point(2, size=8), mode="index", target_index=2, adaptive=True
+    )
+    assert np.all(gn < 1e-10 * q.scale)
+    np.testing.assert_allclose(np.abs(X @ V[:, 2]), np.sqrt(6), atol=1e-8)
+
+
 @pytest.mark.parametrize("N,seed", [(6, 100), (6, 101), (8, 100), (8, 103)])
 def test_census_finds_exactly_the_homotopy_points(N, seed):
     model = SphericalPSpin(N, 3, seed=seed)
