@@ -30,5 +30,7 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float
     import matplotlib.pyplot as plt
 
     style()
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw
+    )
     return fig, axes
