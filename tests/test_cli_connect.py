@@ -18,11 +18,15 @@ def test_connect_pspin_run_folder_and_rerun(tmp_path, capsys):
     assert main([*argv, "--db", str(db), "--out", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
     assert "running its census first" in out and "computed and stored" in out
+    assert "Newton from the NEB top: index-1 saddle" in out
     rf = RunFolder.open(tmp_path / "a")
     edges = rf.read_table("edges.csv")
     minima = rf.read_table("minima.csv")
     tree = json.loads((tmp_path / "a" / "tree.json").read_text())
     assert (tmp_path / "a" / "disconnectivity.png").stat().st_size > 10_000
+    assert (tmp_path / "a" / "barriers.png").stat().st_size > 10_000
+    bar = rf.read_table("barrier.csv")
+    assert bar["max_energy"][1] <= bar["max_energy"][0] + 1e-12  # NEB below the geodesic
     with Catalogue(db) as cat:
         (fp,) = cat.fingerprints()
         pts = cat.points(fp)

@@ -6,8 +6,10 @@ points of the disorder sample that ``landscapes census pspin --seed S`` builds f
 descends from every index-1 saddle along +- its unstable direction to the two minima it joins
 (analysis.connectivity.connect_minima), stores the connections in the catalogue (one
 transaction; a rerun replaces, never duplicates), and writes a run folder with the graph
-(``edges.csv``, ``minima.csv``), the tree (``tree.json``) and the disconnectivity graph
-(``disconnectivity.png``).
+(``edges.csv``, ``minima.csv``), the tree (``tree.json``), the disconnectivity graph
+(``disconnectivity.png``) and the barrier between the two lowest minima along the geodesic
+and along a climbing-image nudged elastic band, whose top is refined by Newton into an
+index-1 saddle (``barrier.csv``, ``barriers.png``).
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ def run(args) -> int:
         reference_lines={"threshold -E_inf (N → ∞)": e_inf},
     )
     rf.save_figure("disconnectivity.png", fig)
+    bar_lines = _barrier(rf, model, conn)
     n_bad = int(np.sum((ends < 0).any(axis=1)))
     lines = [
         f"spherical {args.p}-spin N = {args.N}, fingerprint {fp[:12]}",
@@ -129,6 +132,7 @@ def run(args) -> int:
         + (f"; {n_bad} saddles whose descent reached no verified minimum" if n_bad else ""),
         f"lowest minimum {em.min():.6f}, highest saddle {conn.saddle_energies.max():.6f} (H/N)",
     ]
+    lines += bar_lines
     if conn.n_components > 1:
         lines.append(
             "the graph is disconnected: some minima are joined by no stored saddle "
@@ -139,3 +143,56 @@ def run(args) -> int:
     print(text, end="")
     print(f"run folder: {rf.path}")
     return 0
+
+
+def _barrier(rf, model, conn) -> list[str]:
+    """Geodesic and NEB paths between the two lowest minima; figure, table, report lines."""
+    from analysis.barriers import linear_path, nudged_elastic_band, refine_saddle
+    from analysis.plots.critical import plot_barriers
+
+    if conn.minima.shape[0] < 2:
+        return ["one minimum only: no barrier to compute"]
+    i, j = np.argsort(conn.minima_energies)[:2]
+    geo = linear_path(model, conn.minima[i], conn.minima[j])
+    neb = nudged_elastic_band(model, conn.minima[i], conn.minima[j])
+    x, v = refine_saddle(model, neb.x_max)
+    ok = bool(v.kind[0] == "critical" and v.indices[0] == 1)
+    e_sad = float(v.energies[0] / model.scale)
+    d = np.linalg.norm(conn.saddles - x, axis=1)
+    k = int(np.argmin(d))
+    known = bool(d[k] <= 1e-6 * np.sqrt(model.dim))
+    rf.write_table(
+        "barrier.csv",
+        {
+            "path": ["geodesic", "neb"],
+            "max_energy": [geo.e_max, neb.e_max],
+            "barrier_from_lowest": [geo.barrier, neb.barrier],
+            "converged": [True, neb.converged],
+        },
+    )
+    rf.save_figure(
+        "barriers.png",
+        plot_barriers(
+            {
+                f"minima {i} -> {j}": (
+                    "H/N (energy per spin)",
+                    {"geodesic": geo, "nudged elastic band (climbing image)": neb},
+                )
+            },
+            title="energy along paths between the two lowest minima",
+        ),
+    )
+    return [
+        f"barrier {i} -> {j}: geodesic max {geo.e_max:.6f}, NEB max {neb.e_max:.6f} "
+        f"(converged {neb.converged}); Newton from the NEB top: "
+        + (
+            f"index-1 saddle at {e_sad:.6f}"
+            + (
+                f", the stored saddle {k} joining {tuple(int(e) for e in conn.ends[k])}"
+                if known
+                else ""
+            )
+            if ok
+            else f"no index-1 saddle ({v.kind[0]}, index {v.indices[0]})"
+        )
+    ]

@@ -52,3 +52,11 @@ def test_default_location_is_under_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rf = RunFolder(None, "demo", {"a": 1})
     assert rf.path.parent.name == "runs" and rf.path.name.startswith("demo-")
+
+
+def test_files_get_normal_permissions(tmp_path):
+    rf = RunFolder(tmp_path / "perm", "demo", {"a": 1})
+    mode = os.stat(rf.write_text("x.txt", "hi")).st_mode & 0o777
+    mask = os.umask(0)
+    os.umask(mask)
+    assert mode == 0o666 & ~mask
