@@ -102,9 +102,10 @@ def test_deep_linear_network_recovers_baldi_hornik():
     assert found == set(pred)  # every family of critical points is reached
 
 
-def test_linear_net_without_bias_shifts_is_degenerate():
-    # the plain MLPLoss declares only GL(h): the h bias shifts remain zero modes, so its
-    # full-rank critical points are reported degenerate, never counted
+def test_linear_net_zero_modes_must_all_be_declared():
+    # a critical point counts only when every zero mode is a declared symmetry: with the
+    # bias shifts declared it is critical; with a declaration lacking them (MLPLoss declares
+    # only GL(h) for linear units at the time of writing) the same point is degenerate
     X, T = _linear_data()
     plain = MLPLoss(
         datasets.from_arrays(X, T, task="regression"), hidden=(2,), activation="linear", loss="mse"
@@ -113,8 +114,10 @@ def test_linear_net_without_bias_shifts_is_degenerate():
     Y, _, _ = newton_search(full, full.random_point(2, size=6), mode="index", target_index=0)
     good = verify(full, Y)
     ok = (good.kind == "critical") & (good.indices == 0)
-    assert ok.any()
-    assert np.all(verify(plain, Y[ok]).kind == "degenerate")
+    assert ok.any() and np.all(good.n_zero_modes[ok] == 6)
+    declared = np.linalg.matrix_rank(plain.symmetry_directions(Y[ok][0]))
+    expect = "critical" if declared == 6 else "degenerate"
+    assert np.all(verify(plain, Y[ok]).kind == expect)
 
 
 def test_network_census_deduplicates_symmetric_copies():
