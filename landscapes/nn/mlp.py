@@ -549,7 +549,8 @@ class MLPLoss(FiniteSumEnergy):
         * relu / linear units (no weight decay): rescaling a hidden unit's incoming weights
           and bias by ``a > 0`` and its outgoing weights by ``1/a`` (one direction per hidden
           unit, ``d/da`` at ``a = 1``); for linear units the whole ``GL(h)`` action
-          (``h^2`` directions per hidden layer).
+          (``h^2`` directions per hidden layer) and the hidden-bias shifts
+          ``b_l -> b_l + t e_j``, ``b_{l+1} -> b_{l+1} - t W_{l+1}[j]`` (``h`` more).
 
         Weight decay breaks all of these; then the result has no rows. The directions are
         not orthonormalized (use ``numpy.linalg.qr`` on the transpose for a basis).
@@ -601,6 +602,14 @@ class MLPLoss(FiniteSumEnergy):
                     v[w1:b1] = db
                     v[n0:n1] = dWn.ravel()
                     dirs.append(v)
+                if self.activation == "linear":
+                    # hidden-bias shifts: b -> b + t e_j, b' -> b' - t W'[j] (h directions)
+                    _, nb1, nb2 = self._layout[li + 1]
+                    for j in range(h):
+                        v = np.zeros(self.n_params)
+                        v[w1 + j] = 1.0
+                        v[nb1:nb2] = -Wn[j, :]
+                        dirs.append(v)
         return np.array(dirs).reshape(-1, self.n_params)
 
     def canonical_form(self, x) -> np.ndarray:

@@ -242,12 +242,15 @@ def test_symmetry_directions_are_exact(mixture):
     lp[2][0][2, :] /= 1 + eps
     tangent = (Er.flatten(lp) - xr) / eps
     assert np.min(np.linalg.norm(Sr - tangent, axis=1)) < 1e-5 * np.linalg.norm(tangent)
-    # linear units: the GL(h) action, h^2 per hidden layer (mse: no logit shift)
+    # linear units: the GL(h) action (h^2) and the hidden-bias shifts (h) per hidden layer
     El = MLPLoss(mixture, hidden=(3,), activation="linear", loss="mse")
     xl = _generic(El, 15)
     Sl = El.symmetry_directions(xl)
-    assert Sl.shape == (9, El.dim)
+    assert Sl.shape == (9 + 3, El.dim)
+    assert np.linalg.matrix_rank(Sl) == 12
     assert np.max(np.abs(Sl @ El.gradient(xl))) < 1e-12
+    for v in Sl[9:]:  # the bias shifts are exact (linear) symmetries: constant loss on the line
+        assert np.isclose(El.energy(xl + 1.3 * v), El.energy(xl), rtol=1e-12)
     # weight decay breaks them all
     Ew = MLPLoss(mixture, hidden=(4,), activation="relu", weight_decay=1e-3)
     assert Ew.symmetry_directions(rng.standard_normal(Ew.dim)).shape == (0, Ew.dim)
