@@ -16,6 +16,25 @@ landscape beside the spin glass's:
   size, and the bottom of their Riemannian Hessian spectrum
   (:func:`analysis.spectrum.hessian_eigenvalues`).
 
+Resolving the 1/N law: the coupled excess
+------------------------------------------
+The plain excess E[L_N] - L_ref is a 1/N signal under per-seed noise of order N^-1/2 (the
+loss responds linearly to the fluctuation of the initial empirical measure), so its
+relative error grows like sqrt(N / seeds) and the slope is lost beyond N ~ 32 at any
+affordable number of seeds. The coupled estimator removes that noise pathwise: seeds
+2i and 2i+1 of width N are also trained *together*, as one net of width 2N whose initial
+particles are their union (itself a net with iid initial particles). To first order in
+the fluctuations the union's loss is the average of the pair's, so
+
+    D_i = (L_N,2i + L_N,2i+1) / 2 - L_2N,union(i)
+
+has no O(N^-1/2) part: E[D] = e(N) - e(2N), with e(N) = E[L_N(T)] - L_inf(T), and its
+sd over pairs is O(1/N) too, so its relative error does not grow with N. If
+e(N) ~ b N^s then E[D] = b (1 - 2^s) N^s: the log-log slope of E[D] is s itself (theory
+-1), with no reference and no fitted limit. ``coupled=True`` (the default) runs these
+union nets in every width task (about twice the cost) and reports ``coupled_excess``
+(mean D), its bootstrap s.e. over pairs, ``coupled_slope`` and ``coupled_slope_se``.
+
 The experiment is a sweep of :class:`analysis.tasks.Task` s (:func:`landscape_plan`,
 :func:`landscape_tasks`, :func:`landscape_combine`): the wide reference, one task per width
 (all seeds batched) and one per p-spin size, each building its data and model on the worker
@@ -84,9 +103,14 @@ class LandscapeResult:
         Per width: mean final loss, excess over the reference (``stat``) with its bootstrap
         s.e., sd over seeds (``spread``), and the bottom Hessian eigenvalue of N*L at seed 0
         (``hess_min``, NaN above ``hessian_max_width``) and the fraction of eigenvalues below
-        -1e-6 * the largest (``hess_neg_frac``).
+        -1e-6 * the largest (``hess_neg_frac``); with ``coupled``, also ``coupled_excess``
+        (mean over pairs of D = pair-mean loss minus the loss of the pair's union net of
+        width 2N; E[D] = e(N) - e(2N)), ``coupled_excess_se`` (bootstrap over pairs) and
+        ``coupled_sd`` (sd of D over pairs).
     slope, slope_se : float
-        Slope of log excess loss against log N (theory -1) and its bootstrap s.e.
+        Slope of log excess loss against log N (theory -1) and its bootstrap s.e. This
+        plain estimator is noise-limited (per-seed noise ~ N^-1/2 against a 1/N signal);
+        prefer ``coupled_slope``.
     spread_slope, spread_slope_se : float
         Slope of log sd over seeds of L_N(T) against log N.
     pspin : pandas.DataFrame
@@ -95,6 +119,11 @@ class LandscapeResult:
     spectra : dict
         ``{"net N": eigenvalues of N*L, "pspin n": Riemannian Hessian eigenvalues}`` (seed 0).
     config : dict
+    extra : dict
+        ``ref_loss`` (mean loss of the reference), ``e_inf`` (p-spin threshold magnitude).
+    coupled_slope, coupled_slope_se : float
+        Slope of log ``coupled_excess`` against log N (theory -1) and its bootstrap s.e.
+        over pairs (NaN without ``coupled``).
     """
 
     table: Any
@@ -108,6 +137,8 @@ class LandscapeResult:
     spectra: dict
     config: dict
     extra: dict = field(default_factory=dict)
+    coupled_slope: float = float("nan")
+    coupled_slope_se: float = float("nan")
 
 
 def landscape_plan(
@@ -126,16 +157,22 @@ def landscape_plan(
     pspin_seeds: int = 20,
     pspin_steps: int = 2000,
     n_boot: int = 500,
+    coupled: bool = True,
 ) -> dict:
     """Validated parameters of :func:`landscape_experiment` (same arguments), JSON-able.
 
     The root seed is kept as its record; task seeds are its children (data 0, reference 1,
     bootstrap 2, p-spin 3, width j: 4 + j), as :func:`landscape_experiment` always drew them.
+    ``coupled`` adds the coupled wide nets (see :func:`landscape_net_task`) to every width
+    task; the plan then carries ``"coupled": True`` (absent otherwise, so that plans and
+    task keys without it are unchanged).
     """
     ws = sorted(check_int(w, "width N", minimum=1) for w in widths)
     if len(ws) < 2:
         raise ValueError(f"widths must hold at least two widths; got {ws}")
-    return {
+    if not isinstance(coupled, bool | np.bool_):
+        raise ValueError(f"coupled must be a bool; got {coupled!r}")
+    plan = {
         "widths": ws,
         "seeds": check_int(seeds, "seeds", minimum=3),
         "seed": seed_info(as_seed_sequence(seed)),
@@ -151,6 +188,11 @@ def landscape_plan(
         "pspin_steps": check_int(pspin_steps, "pspin_steps", minimum=0),
         "n_boot": check_int(n_boot, "n_boot", minimum=2),
     }
+    if coupled:
+        if plan["seeds"] < 4:
+            raise ValueError(f"coupled needs seeds >= 4 (two pairs); got {plan['seeds']}")
+        plan["coupled"] = True
+    return plan
 
 
 def _child(record: dict, *path: int) -> np.random.SeedSequence:
@@ -185,6 +227,8 @@ def landscape_tasks(plan: dict) -> list:
     for j, N in enumerate(plan["widths"]):
         cfg = {**data, "width": N, "seeds": plan["seeds"]}
         cfg["hessian"] = N <= plan["hessian_max_width"]
+        if plan.get("coupled"):
+            cfg["coupled"] = True
         tasks.append(Task(_NET_FUNC, cfg, seed_info(_child(root, 4 + j))))
     for i, n in enumerate(plan["pspin_sizes"]):
         cfg = {"n_spins": n, "replicas": plan["pspin_seeds"], "steps": plan["pspin_steps"]}
@@ -196,9 +240,16 @@ def landscape_net_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict
     """Sweep task: mean-field GD to time T for all seeds of one width on the 3-spin target.
 
     Config: ``d``, ``n_samples``, ``data_seed`` (record of the data's stream), ``eps``,
-    ``T``, ``width``, ``seeds``, ``hessian`` (dense Hessian of N*L at seed 0's end point).
-    Seed s starts from child s of ``seed``. Returns meta ``{target_fingerprint}`` and arrays
-    ``final_loss`` (seeds,) and, with ``hessian``, ``hessian`` (eigenvalues of N*L).
+    ``T``, ``width``, ``seeds``, ``hessian`` (dense Hessian of N*L at seed 0's end point),
+    ``coupled`` (optional). Seed s starts from child s of ``seed``. Returns meta
+    ``{target_fingerprint}`` and arrays ``final_loss`` (seeds,) and, with ``hessian``,
+    ``hessian`` (eigenvalues of N*L).
+
+    With ``coupled``, also ``coupled_loss`` (seeds // 2,): the final loss of the width-2N net
+    whose initial particles are the union of those of seeds 2i and 2i+1 (a net with iid
+    initial particles, like any other). Its first-order fluctuation is the average of the
+    two nets' first-order fluctuations, so D_i = (L_2i + L_2i+1)/2 - L_union,i cancels the
+    O(N^-1/2) noise pathwise while E[D] = e(N) - e(2N), e the excess over the limit.
     """
     from analysis.spectrum import hessian_eigenvalues
 
@@ -211,6 +262,11 @@ def landscape_net_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict
     th0 = np.stack([net.random_point(np.random.default_rng(s)) for s in kids])
     tr = gd(net, th0, eps=config["eps"], T=config["T"], n_records=2)
     arrays = {"final_loss": tr.loss[-1]}
+    if config.get("coupled"):
+        P = th0.shape[0] // 2
+        union = MeanFieldNet((X, y), 2 * N)
+        tu = gd(union, th0[: 2 * P].reshape(P, union.dim), eps=config["eps"], T=config["T"])
+        arrays["coupled_loss"] = tu.loss[-1]
     if config.get("hessian"):
         arrays["hessian"] = N * hessian_eigenvalues(net, tr.theta[0], riemannian=False).eigenvalues
     return {"target_fingerprint": target.fingerprint}, arrays
@@ -288,6 +344,29 @@ def landscape_combine(plan: dict, results) -> LandscapeResult:
     else:
         slope, slope_se = float("nan"), float("nan")
     sp_slope, sp_se = bootstrap_slope(ws, spread, bsp)
+    coupled = {}
+    if plan.get("coupled"):
+        P = S // 2
+        pidx = rng.integers(P, size=(n_boot, P))  # drawn after bidx, ridx: those are unchanged
+        D = np.stack(
+            [
+                (losses[N][0 : 2 * P : 2] + losses[N][1 : 2 * P : 2]) / 2 - a["coupled_loss"]
+                for N, (_, a) in zip(ws, net_res, strict=True)
+            ],
+            axis=1,
+        )  # (P, widths)
+        cstat = D.mean(axis=0)
+        cboot = D[pidx].mean(axis=1)  # (n_boot, widths)
+        cok = cstat > 0
+        if cok.sum() >= 2:
+            c_slope, c_se = bootstrap_slope(np.asarray(ws)[cok], cstat[cok], cboot[:, cok])
+        else:
+            c_slope, c_se = float("nan"), float("nan")
+        coupled = {
+            "coupled_excess": cstat,
+            "coupled_excess_se": cboot.std(axis=0, ddof=1),
+            "coupled_sd": D.std(axis=0, ddof=1),
+        }
     summary = pd.DataFrame(
         {
             "observable": "excess_loss",
@@ -299,6 +378,7 @@ def landscape_combine(plan: dict, results) -> LandscapeResult:
             "spread_se": bsp.std(axis=0, ddof=1),
             "hess_min": hmin,
             "hess_neg_frac": hneg,
+            **coupled,
         }
     )
     table = pd.DataFrame(
@@ -331,6 +411,8 @@ def landscape_combine(plan: dict, results) -> LandscapeResult:
         n_boot=n_boot,
         target_fingerprint=fps.pop(),
     )
+    if plan.get("coupled"):
+        config["coupled"] = True
     return LandscapeResult(
         table,
         summary,
@@ -343,6 +425,7 @@ def landscape_combine(plan: dict, results) -> LandscapeResult:
         spectra,
         config,
         {"ref_loss": Lref, "e_inf": e_inf},
+        *((c_slope, c_se) if coupled else ()),
     )
 
 
@@ -362,6 +445,7 @@ def landscape_experiment(
     pspin_seeds: int = 20,
     pspin_steps: int = 2000,
     n_boot: int = 500,
+    coupled: bool = True,
     progress: bool | None = None,
 ) -> LandscapeResult:
     """Mean-field networks learning the spherical 3-spin energy, beside the 3-spin's landscape.
@@ -391,6 +475,7 @@ def landscape_experiment(
         pspin_seeds=pspin_seeds,
         pspin_steps=pspin_steps,
         n_boot=n_boot,
+        coupled=coupled,
     )
     tasks = landscape_tasks(plan)
     pr = Progress(len(tasks), "meanfield landscape", enabled=progress)

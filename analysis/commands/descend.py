@@ -11,8 +11,12 @@ Seeds: the root seed spawns two children, one for the couplings (one stream per 
 sample, ``--samples``) and one for the replicas (one stream per replica, itself split into an
 initial-point stream and a dynamics stream). Replicas are split evenly over the coupling
 samples (fresh couplings per sample, shared by that sample's replicas) and processed in
-chunks of ``--chunk`` replicas; each chunk is a stored task, so ``--resume`` continues an
-interrupted run without redoing finished chunks.
+chunks of ``--chunk`` replicas. Each chunk is one task of a sweep (:mod:`analysis.tasks`,
+function :func:`descend_chunk_task`): ``--scheduler local:N`` runs the chunks on a local Dask
+cluster, ``--scheduler tcp://HOST:PORT`` on an existing one, ``--executor processes`` on a
+local process pool; workers rebuild each sample's model from its parameters and seed (and
+check its fingerprint), the tables are identical wherever the chunks run, and ``--resume``
+continues an interrupted run without redoing finished chunks.
 
 ``descend mlp`` trains replicas of a fully connected network (``landscapes.nn.MLPLoss``) on
 one dataset (``landscapes.datasets``: scikit-learn's digits, or a teacher-student regression
@@ -24,10 +28,14 @@ the tables and figures report the mean loss per sample (the loss is intensive).
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 
 import numpy as np
 
-__all__ = ["register", "run"]
+from analysis.tasks import add_executor_arguments, executor_from_args
+
+__all__ = ["descend_chunk_task", "register", "run"]
 
 
 def _common(q, *, step: float, max_steps: int, gtol: float, methods: tuple[str, ...]) -> None:
@@ -77,6 +85,7 @@ def _common(q, *, step: float, max_steps: int, gtol: float, methods: tuple[str, 
         metavar="RUN_DIR",
         help="continue an existing run folder (given here or by --out)",
     )
+    add_executor_arguments(q)
     q.set_defaults(func=run)
 
 
@@ -313,11 +322,13 @@ def _descent_arrays(r) -> dict:
     return out
 
 
-def _run_chunk(cfg, model, rep_streams, lo, hi):
+def _run_chunk(cfg, model, streams):
+    """Run one chunk of replicas (replica j of the chunk from ``streams[j]``)."""
     from analysis.dynamics import gradient_descent, langevin, sgd
 
+    lo, hi = 0, len(streams)
     inits, dyns = [], []
-    for ss in rep_streams[lo:hi]:
+    for ss in streams:
         a, b = ss.spawn(2)
         inits.append(model.random_point(a))
         dyns.append(b)
@@ -383,6 +394,63 @@ def _run_chunk(cfg, model, rep_streams, lo, hi):
     return arrays
 
 
+_TASK_FUNC = "analysis.commands.descend:descend_chunk_task"
+
+
+@functools.lru_cache(maxsize=1)
+def _mlp_cached(cfg_json: str, seed_json: str):
+    from landscapes.random import seed_from_info
+
+    return _mlp_model(json.loads(cfg_json), seed_from_info(json.loads(seed_json)))
+
+
+def _model_spec(cfg: dict, model, stream) -> dict:
+    """What a worker needs to rebuild a sample's model: parameters, seed, fingerprint."""
+    from analysis.tasks import model_spec
+    from landscapes.random import seed_info
+
+    if cfg["target"] == "pspin":
+        return model_spec(model)
+    return {"model": "mlp", "data_seed": seed_info(stream), "fingerprint": model.fingerprint}
+
+
+def _build(cfg: dict, spec: dict):
+    """The model of a spec, built on the worker (once per process), fingerprint checked."""
+    from analysis.tasks import build_model
+
+    if spec.get("model") != "mlp":
+        return build_model(spec)
+    model = _mlp_cached(json.dumps(cfg, sort_keys=True), json.dumps(spec["data_seed"]))
+    if model.fingerprint != spec["fingerprint"]:
+        raise ValueError(
+            f"model fingerprint mismatch: the spec says {spec['fingerprint'][:16]}..., the "
+            f"model built on this worker is {model.fingerprint[:16]}... (different versions of "
+            "numpy, scikit-learn or landscapes on the workers?)"
+        )
+    return model
+
+
+def descend_chunk_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
+    """One chunk of replicas of ``descend`` (a sweep task; runs on a worker).
+
+    ``config``: ``run`` (the command's configuration), ``sample`` (coupling sample or data
+    set), ``lo``/``hi`` (the chunk's replicas) and ``model`` (the sample's model spec: the
+    model is built here from its parameters and seed, and its fingerprint checked).
+    ``seed`` is the run's replica SeedSequence: replica ``j`` uses its child ``j`` (what
+    ``seed.spawn(replicas)[j]`` gives), split into an initial-point and a dynamics stream.
+
+    Returns meta ``{sample, lo, hi, fingerprint}`` and the chunk's arrays (final energies,
+    gradient norms, steps, flags, halting times, final points, trajectories).
+    """
+    cfg, lo, hi = config["run"], int(config["lo"]), int(config["hi"])
+    model = _build(cfg, config["model"])
+    base = tuple(seed.spawn_key)
+    streams = [np.random.SeedSequence(seed.entropy, spawn_key=base + (j,)) for j in range(lo, hi)]
+    arrays = _run_chunk(cfg, model, streams)
+    meta = {"sample": int(config["sample"]), "lo": lo, "hi": hi, "fingerprint": model.fingerprint}
+    return meta, arrays
+
+
 def _on_grid(steps, values, grid):
     """Values at grid times: the last recorded value at or before each time."""
     i = np.searchsorted(steps, grid, side="right") - 1
@@ -424,11 +492,12 @@ def run(args) -> int:
     """Run ``descend pspin`` or ``descend mlp``; returns the exit status."""
     from analysis.plots import use_agg
     from analysis.plots.dynamics import energy_vs_time, final_energy_histogram
-    from analysis.store import RunFolder, task_key
-    from landscapes.progress import Progress
+    from analysis.store import RunFolder
+    from analysis.tasks import SweepError, Task
     from landscapes.random import seed_info
 
     cfg = _config(args)
+    spec = executor_from_args(args)  # checked before any folder is written
     out = args.out
     if isinstance(args.resume, str):
         if out is not None and out != args.resume:
@@ -438,7 +507,6 @@ def run(args) -> int:
     root = np.random.SeedSequence(cfg["seed"])
     coup_root, rep_root = root.spawn(2)
     coup_streams = coup_root.spawn(cfg["samples"])
-    rep_streams = rep_root.spawn(cfg["replicas"])
 
     def make_model(s):
         if cfg["target"] == "mlp":
@@ -447,28 +515,31 @@ def run(args) -> int:
 
         return SphericalPSpin(cfg["N"], cfg["p"], seed=coup_streams[s], couplings=cfg["couplings"])
 
-    tasks = list(_tasks(cfg))
-    models = {}
+    chunks = list(_tasks(cfg))
+    # one model spec per sample (parameters, seed, fingerprint): the client builds each model
+    # once, one at a time, for its fingerprint; workers rebuild it and check the fingerprint
+    specs = {}
+    for s in sorted({s for s, _, _ in chunks}):
+        specs[s] = _model_spec(cfg, make_model(s), coup_streams[s])
+    rep_seed = seed_info(rep_root)
+    tasks = [
+        Task(_TASK_FUNC, {"run": cfg, "sample": s, "lo": lo, "hi": hi, "model": specs[s]}, rep_seed)
+        for s, lo, hi in chunks
+    ]
+    try:
+        spec.run(tasks, folder, desc=f"descend {cfg['target']} ({cfg['method']})")
+    except SweepError as exc:
+        print(str(exc))
+        return 1
     fingerprints = {}
-    with Progress(len(tasks), desc=f"descend {cfg['target']} ({cfg['method']})") as bar:
-        for s, lo, hi in tasks:
-            key = task_key({"sample": s, "lo": lo, "hi": hi})
-            if not folder.has_task(key):
-                if s not in models:
-                    models.clear()
-                    models[s] = make_model(s)
-                m = models[s]
-                arrays = _run_chunk(cfg, m, rep_streams, lo, hi)
-                folder.save_task(
-                    key, {"sample": s, "lo": lo, "hi": hi, "fingerprint": m.fingerprint}, **arrays
-                )
-            bar.update(1)
     # ------------------------------------------------------------------ gather
     d = _describe(cfg)
     col = d["column"]
     rows, finals, trajs = [], [], []
-    for s, lo, hi in tasks:
-        meta, a = folder.load_task(task_key({"sample": s, "lo": lo, "hi": hi}))
+    for task in tasks:
+        rec, a = folder.load_task(task.key)
+        meta = rec["result"]
+        s, lo, hi = meta["sample"], meta["lo"], meta["hi"]
         fingerprints[s] = meta["fingerprint"]
         for j in range(hi - lo):
             row = dict(sample=s, replica=lo + j, final_energy=float(a["energies"][j]))

@@ -90,3 +90,66 @@ def test_landscape_sweep_resumes_per_task_and_matches_the_experiment(tmp_path):
         (ref.slope, ref.slope_se, ref.spread_slope, ref.config),
     )
     assert res.spectra.keys() == ref.spectra.keys() == {"net 8", "pspin 8"}
+
+
+def test_coupled_union_net_is_the_pair_of_nets_side_by_side():
+    # at T = 0 the union net of seeds 2i, 2i+1 outputs exactly the pair's average output
+    from analysis.meanfield_landscape import landscape_net_task
+    from landscapes.meanfield import MeanFieldNet
+    from landscapes.random import seed_info
+
+    data_seed = np.random.SeedSequence(5)
+    cfg = dict(d=4, n_samples=30, data_seed=seed_info(data_seed), eps=0.5, T=0.0)
+    cfg.update(width=6, seeds=5, hessian=False, coupled=True)
+    meta, arrays = landscape_net_task(cfg, np.random.SeedSequence(9))
+    X, y, _ = pspin_target_data(4, 30, seed=data_seed)
+    net = MeanFieldNet((X, y), 6)
+    kids = np.random.SeedSequence(9).spawn(5)
+    th = np.stack([net.random_point(np.random.default_rng(s)) for s in kids])
+    g = net.predict(th)
+    pair_mean = (g[0:4:2] + g[1:4:2]) / 2
+    assert arrays["coupled_loss"].shape == (2,)  # 5 seeds: 2 pairs, the last seed unpaired
+    np.testing.assert_allclose(arrays["coupled_loss"], 0.5 * np.mean((pair_mean - y) ** 2, 1))
+    np.testing.assert_allclose(arrays["final_loss"], 0.5 * np.mean((g - y) ** 2, 1))
+
+
+def test_coupled_excess_falls_like_one_over_n():
+    # Rotskoff & Vanden-Eijnden: e(N) = E[L_N(T)] - L_inf(T) ~ b/N. The coupled difference
+    # D = pair mean - union net (E[D] = e(N) - e(2N)) has noise ~ 1/N, not N^-1/2, so 20
+    # pairs per width resolve the slope; the plain excess over a reference does not.
+    res = landscape_experiment(
+        (16, 32, 64, 128),
+        40,
+        seed=1,
+        d=5,
+        n_samples=100,
+        eps=1.0,
+        T=20.0,
+        ref_factor=2,
+        ref_seeds=2,
+        hessian_max_width=0,
+        pspin_sizes=(8,),
+        pspin_seeds=2,
+        pspin_steps=10,
+        n_boot=200,
+    )
+    s = res.summary
+    assert (s["coupled_excess"] > 3 * s["coupled_excess_se"]).all()
+    # the noise of D falls like 1/N: N * sd(D) stays within a factor 3 across widths
+    nsd = s["width"] * s["coupled_sd"]
+    assert nsd.max() < 3 * nsd.min()
+    assert res.coupled_slope_se <= 0.15
+    assert abs(res.coupled_slope + 1.0) <= 3 * res.coupled_slope_se
+    assert res.config["coupled"] is True and np.isnan(s["hess_min"]).all()
+
+
+def test_coupled_off_leaves_the_plain_measurement_unchanged():
+    on = landscape_experiment((8, 16), 4, 2, **SMALL, progress=False)
+    off = landscape_experiment((8, 16), 4, 2, **SMALL, coupled=False, progress=False)
+    cols = list(off.summary.columns)
+    assert "coupled_excess" not in cols and "coupled" not in off.config
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(on.summary[cols], off.summary, check_exact=True)
+    pd.testing.assert_frame_equal(on.table, off.table, check_exact=True)
+    assert np.isnan(off.coupled_slope) and np.isfinite(on.coupled_slope_se)
