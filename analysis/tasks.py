@@ -457,8 +457,11 @@ def executor_from_args(args: argparse.Namespace) -> ExecutorSpec:
 class _Attempts:
     """Bookkeeping shared by the executors: attempts, failures, writes, progress."""
 
-    def __init__(self, folder: RunFolder, retries: int, bar: Progress, executor: str):
+    def __init__(
+        self, folder: RunFolder, retries: int, bar: Progress, executor: str, on_stored=None
+    ):
         self.folder = folder
+        self.on_stored = on_stored
         self.retries = retries
         self.bar = bar
         self.executor = executor
@@ -483,6 +486,8 @@ class _Attempts:
             },
         }
         self.folder.save_task(task.key, meta, **out["arrays"])
+        if self.on_stored is not None:
+            self.on_stored(task, meta, out["arrays"])
         self.completed.append(task.key)
         self.task_s += float(out["elapsed_s"])
         self.task_cpu_s += float(out["cpu_s"])
@@ -659,6 +664,7 @@ def run_tasks(
     progress: bool = True,
     on_failure: str = "raise",
     desc: str = "tasks",
+    on_stored=None,
 ) -> SweepResult:
     """Run the tasks that are not yet stored in ``run_folder`` and store their results.
 
@@ -689,11 +695,17 @@ def run_tasks(
         ``failures.json`` in the run folder in both cases.
     desc : str
         Label of the progress bar.
+    on_stored : callable or None
+        ``on_stored(task, meta, arrays)``, called in this (the client) process right after a
+        task's result is stored, e.g. to commit it to a catalogue that only the client writes.
+        ``meta`` is the stored record (``meta["result"]`` is what the task returned).
 
     Returns
     -------
     SweepResult
     """
+    if on_stored is not None and not callable(on_stored):
+        raise ValueError("on_stored must be a callable (task, meta, arrays) or None")
     if isinstance(executor, ExecutorSpec):
         executor, scheduler, retries, workers = (
             executor.executor,
@@ -724,7 +736,7 @@ def run_tasks(
     done = set(skipped)
     todo = [t for t in tasks if t.key not in done]
     bar = Progress(len(todo), desc=desc, enabled=None if progress else False)
-    book = _Attempts(run_folder, int(retries), bar, executor)
+    book = _Attempts(run_folder, int(retries), bar, executor, on_stored)
     try:
         if todo:
             if executor == "inprocess":

@@ -262,17 +262,10 @@ def run(args) -> int:
         models[task.key] = model
     with Catalogue(db) as cat:
         # the catalogue is written here, by the client only, as each task's result is stored
-        save = rf.save_task
+        def commit(task, meta, arrays):
+            _commit(cat, models[task.key], meta["result"], arrays)
 
-        def save_and_commit(key, meta, **arrays):
-            save(key, meta, **arrays)
-            _commit(cat, models[key], meta["result"], arrays)
-
-        rf.save_task = save_and_commit
-        try:
-            result = spec.run(tasks, rf, desc="census samples", on_failure="report")
-        finally:
-            del rf.save_task
+        result = spec.run(tasks, rf, desc="census samples", on_failure="report", on_stored=commit)
         for t in tasks:  # results stored before an interruption, or a new --db
             if t.key in result.skipped:
                 rec, arrays = rf.load_task(t.key)

@@ -141,6 +141,16 @@ def test_coupled_excess_falls_like_one_over_n():
     assert res.coupled_slope_se <= 0.15
     assert abs(res.coupled_slope + 1.0) <= 3 * res.coupled_slope_se
     assert res.config["coupled"] is True and np.isnan(s["hess_min"]).all()
+    from analysis.plots import use_agg
+
+    use_agg()
+    from analysis.plots.meanfield import coupled_excess_figure
+
+    fig = coupled_excess_figure(s, res.coupled_slope, res.coupled_slope_se, res.slope, res.slope_se)
+    assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == "log"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def test_coupled_off_leaves_the_plain_measurement_unchanged():
