@@ -122,8 +122,8 @@ class LandscapeResult:
     extra : dict
         ``ref_loss`` (mean loss of the reference), ``e_inf`` (p-spin threshold magnitude).
     coupled_slope, coupled_slope_se : float
-        Slope of log ``coupled_excess`` against log N (theory -1) and its bootstrap s.e.
-        over pairs (NaN without ``coupled``).
+        Slope of log ``coupled_excess`` against log N over the widths >= ``fit_min_width``
+        (theory -1) and its bootstrap s.e. over pairs (NaN without ``coupled``).
     """
 
     table: Any
@@ -158,14 +158,17 @@ def landscape_plan(
     pspin_steps: int = 2000,
     n_boot: int = 500,
     coupled: bool = True,
+    fit_min_width: int = 0,
 ) -> dict:
     """Validated parameters of :func:`landscape_experiment` (same arguments), JSON-able.
 
     The root seed is kept as its record; task seeds are its children (data 0, reference 1,
     bootstrap 2, p-spin 3, width j: 4 + j), as :func:`landscape_experiment` always drew them.
     ``coupled`` adds the coupled wide nets (see :func:`landscape_net_task`) to every width
-    task; the plan then carries ``"coupled": True`` (absent otherwise, so that plans and
-    task keys without it are unchanged).
+    task; the plan then carries ``"coupled": True`` and ``fit_min_width`` (the smallest
+    width in the coupled slope's fit: the 1/N law is asymptotic, and widths below about
+    twice the interpolation threshold n_samples / (d + 1) are pre-asymptotic); both are
+    absent without ``coupled``, so that plans and task keys without it are unchanged.
     """
     ws = sorted(check_int(w, "width N", minimum=1) for w in widths)
     if len(ws) < 2:
@@ -191,7 +194,11 @@ def landscape_plan(
     if coupled:
         if plan["seeds"] < 4:
             raise ValueError(f"coupled needs seeds >= 4 (two pairs); got {plan['seeds']}")
+        fmin = check_int(fit_min_width, "fit_min_width", minimum=0)
+        if sum(N >= fmin for N in ws) < 2:
+            raise ValueError(f"fit_min_width={fmin} leaves fewer than two of the widths {ws}")
         plan["coupled"] = True
+        plan["fit_min_width"] = fmin
     return plan
 
 
@@ -357,7 +364,7 @@ def landscape_combine(plan: dict, results) -> LandscapeResult:
         )  # (P, widths)
         cstat = D.mean(axis=0)
         cboot = D[pidx].mean(axis=1)  # (n_boot, widths)
-        cok = cstat > 0
+        cok = (cstat > 0) & (np.asarray(ws) >= plan.get("fit_min_width", 0))
         if cok.sum() >= 2:
             c_slope, c_se = bootstrap_slope(np.asarray(ws)[cok], cstat[cok], cboot[:, cok])
         else:
@@ -412,7 +419,7 @@ def landscape_combine(plan: dict, results) -> LandscapeResult:
         target_fingerprint=fps.pop(),
     )
     if plan.get("coupled"):
-        config["coupled"] = True
+        config.update(coupled=True, fit_min_width=plan.get("fit_min_width", 0))
     return LandscapeResult(
         table,
         summary,
@@ -446,6 +453,7 @@ def landscape_experiment(
     pspin_steps: int = 2000,
     n_boot: int = 500,
     coupled: bool = True,
+    fit_min_width: int = 0,
     progress: bool | None = None,
 ) -> LandscapeResult:
     """Mean-field networks learning the spherical 3-spin energy, beside the 3-spin's landscape.
@@ -476,6 +484,7 @@ def landscape_experiment(
         pspin_steps=pspin_steps,
         n_boot=n_boot,
         coupled=coupled,
+        fit_min_width=fit_min_width,
     )
     tasks = landscape_tasks(plan)
     pr = Progress(len(tasks), "meanfield landscape", enabled=progress)

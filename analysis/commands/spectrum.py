@@ -229,6 +229,29 @@ def _spectra(rf, energy, x, args, key_prefix: str):
     return out
 
 
+def _write_results(rf, row: dict, res: dict, x, ev):
+    """Write summary.csv and spectrum.npz; return the SLQ density (or None)."""
+    dens = _density_from(res["slq"]) if "slq" in res else None
+    if dens is not None:
+        row["slq_n_hvp"] = dens.n_hvp
+    rf.write_table(
+        "summary.csv", [{k: (str(v) if isinstance(v, list) else v) for k, v in row.items()}]
+    )
+    arrays = {"x": x, "lanczos_top": res["lanczos"][1]["eigenvalues"]}
+    if ev is not None:
+        arrays["eigenvalues"] = ev
+    if dens is not None:
+        arrays.update(
+            grid=dens.grid,
+            density=dens.density,
+            density_stderr=dens.density_stderr,
+            nodes=dens.nodes,
+            weights=dens.weights,
+        )
+    rf.write_arrays("spectrum.npz", **arrays)
+    return dens
+
+
 def _density_from(task, bandwidth=None, grid=None):
     """Rebuild a DensityResult from stored nodes/weights."""
     from analysis.spectrum import DensityResult, default_bandwidth, gaussian_smooth
@@ -305,24 +328,7 @@ def _run_pspin(args) -> int:
                 )
             ),
         )
-    dens = _density_from(res["slq"]) if "slq" in res else None
-    if dens is not None:
-        row["slq_n_hvp"] = dens.n_hvp
-    rf.write_table(
-        "summary.csv", [{k: (str(v) if isinstance(v, list) else v) for k, v in row.items()}]
-    )
-    arrays = {"x": x, "lanczos_top": res["lanczos"][1]["eigenvalues"]}
-    if ev is not None:
-        arrays["eigenvalues"] = ev
-    if dens is not None:
-        arrays.update(
-            grid=dens.grid,
-            density=dens.density,
-            density_stderr=dens.density_stderr,
-            nodes=dens.nodes,
-            weights=dens.weights,
-        )
-    rf.write_arrays("spectrum.npz", **arrays)
+    dens = _write_results(rf, row, res, x, ev)
     use_agg()
     fig = plot_spectrum(
         eigenvalues=ev,
@@ -413,22 +419,7 @@ def _run_mlp(args) -> int:
         if energy.dim <= 5000:
             gn = gauss_newton_split(energy, x, k=min(args.classes, energy.dim - 1), seed=args.seed)
             row.update(gn_overlap=gn.overlap, gn_rel_residual=gn.rel_residual)
-    dens = _density_from(res["slq"]) if "slq" in res else None
-    if dens is not None:
-        row["slq_n_hvp"] = dens.n_hvp
-    rf.write_table("summary.csv", [row])
-    arrays = {"x": x, "lanczos_top": res["lanczos"][1]["eigenvalues"]}
-    if ev is not None:
-        arrays["eigenvalues"] = ev
-    if dens is not None:
-        arrays.update(
-            grid=dens.grid,
-            density=dens.density,
-            density_stderr=dens.density_stderr,
-            nodes=dens.nodes,
-            weights=dens.weights,
-        )
-    rf.write_arrays("spectrum.npz", **arrays)
+    dens = _write_results(rf, row, res, x, ev)
     use_agg()
     fig = plot_spectrum(
         eigenvalues=ev,

@@ -113,6 +113,7 @@ def coupled_excess_figure(
     slope: float = float("nan"),
     slope_se: float = float("nan"),
     title: str = "",
+    fit_min_width: int = 0,
 ):
     """The 3-spin target's excess loss against the width: coupled and plain estimators.
 
@@ -120,23 +121,33 @@ def coupled_excess_figure(
     coupled columns. Left: log-log, the coupled excess D = e(N) - e(2N) (bootstrap s.e.
     over pairs) with its fitted slope, a +-2 s.e. band and the theory slope -1; the plain
     excess over the wide reference (positive points only) for comparison. Right: N * D, flat
-    under the 1/N law.
+    under the 1/N law. Widths below ``fit_min_width`` (outside the coupled fit) are drawn
+    hollow; the fitted line and the weighted mean of N * D span the fitted widths only.
     """
     fig, axes = new_figure(ncols=2, width=5.2, height=4.2)
     ax, bx = axes[0, 0], axes[0, 1]
     w = summary["width"].to_numpy(float)
     D = summary["coupled_excess"].to_numpy(float)
     Dse = summary["coupled_excess_se"].to_numpy(float)
-    ax.errorbar(
-        w,
-        D,
-        yerr=Dse,
-        fmt="o",
-        color="C0",
-        capsize=3,
-        label=f"coupled: slope {coupled_slope:.3f} ± {coupled_slope_se:.3f}",
-    )
-    lx, ly = np.log(w), np.log(np.maximum(D, 1e-300))
+    fit = (w >= fit_min_width) & (D > 0)
+    window = f" (N ≥ {fit_min_width})" if fit_min_width > w.min() else ""
+    for a, y, ye, lab in (
+        (ax, D, Dse, f"coupled D: slope {coupled_slope:.3f} ± {coupled_slope_se:.3f}{window}"),
+        (bx, w * D, w * Dse, "N · D (coupled)"),
+    ):
+        a.errorbar(w[fit], y[fit], yerr=ye[fit], fmt="o", color="C0", capsize=3, label=lab)
+        if (~fit).any():
+            a.errorbar(
+                w[~fit],
+                y[~fit],
+                yerr=ye[~fit],
+                fmt="o",
+                mfc="none",
+                color="C0",
+                capsize=3,
+                label="outside the fit",
+            )
+    lx, ly = np.log(w[fit]), np.log(D[fit])
     px, py = lx.mean(), ly.mean()
     xx = np.linspace(lx.min(), lx.max(), 50)
     ax.plot(np.exp(xx), np.exp(py + coupled_slope * (xx - px)), "-", color="C0", lw=1.2)
@@ -168,11 +179,11 @@ def coupled_excess_figure(
     ax.set_ylabel("excess training loss (half MSE)")
     ax.set_title(title or "3-spin target: excess loss after training", fontsize=10)
     ax.legend(fontsize=7.5, loc="best")
-    bx.errorbar(w, w * D, yerr=w * Dse, fmt="o", color="C0", capsize=3, label="N · D (coupled)")
-    m = np.sum(w * D / (w * Dse) ** 2) / np.sum(1 / (w * Dse) ** 2)
+    wf = (w * Dse)[fit]
+    m = np.sum((w * D)[fit] / wf**2) / np.sum(1 / wf**2)
     bx.axhline(m, color="k", ls="--", lw=0.9, label=f"1/N law: N·D = {m:.3f} (weighted mean)")
     bx.set_ylim(0, None)
-    bx.set_ylabel("N · D = N (e(N) - e(2N))  (flat under 1/N)")
+    bx.set_ylabel("N · D  (flat under 1/N)")
     bx.set_title("coupled excess times the width", fontsize=10)
     bx.legend(fontsize=8, loc="best")
     return fig

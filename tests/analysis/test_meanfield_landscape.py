@@ -163,3 +163,16 @@ def test_coupled_off_leaves_the_plain_measurement_unchanged():
     pd.testing.assert_frame_equal(on.summary[cols], off.summary, check_exact=True)
     pd.testing.assert_frame_equal(on.table, off.table, check_exact=True)
     assert np.isnan(off.coupled_slope) and np.isfinite(on.coupled_slope_se)
+
+
+def test_coupled_plan_errors():
+    import pytest
+
+    from analysis.meanfield_landscape import landscape_plan
+
+    with pytest.raises(ValueError, match="two pairs"):
+        landscape_plan((8, 16), 3)
+    with pytest.raises(ValueError, match="fit_min_width"):
+        landscape_plan((8, 16, 32), 4, fit_min_width=17)
+    assert "coupled" not in landscape_plan((8, 16), 3, coupled=False)
+    assert landscape_plan((8, 16, 32), 4, fit_min_width=16)["fit_min_width"] == 16
