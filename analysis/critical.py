@@ -1325,11 +1325,20 @@ def network_critical_points(
     with _blas_threads(energy.dim, max_threaded=energy.dim):
         for w, ss in zip(widths, children, strict=True):
             if w == 0:
-                small = MLPLoss(energy.data, hidden=(), loss=energy.loss,
-                                weight_decay=energy.weight_decay)
-            else:
-                small = MLPLoss(energy.data, hidden=(w,), activation=energy.activation,
-                                loss=energy.loss, weight_decay=energy.weight_decay)
+                # all units dead: only the output bias is free (its gradient vanishes at
+                # the Newton point; the Hessian is block diagonal there, so Newton from
+                # x = 0 stays on this face)
+                y = _saddle_free_newton(energy, np.zeros((1, energy.dim)), max_iter, gtol)
+                cands.append(y[0])
+                act.append(0)
+                continue
+            small = MLPLoss(
+                energy.data,
+                hidden=(w,),
+                activation=energy.activation,
+                loss=energy.loss,
+                weight_decay=energy.weight_decay,
+            )
             X0 = small.random_point(ss, size=n_starts)
             r = gradient_descent(small, X0, step=gd_step, max_steps=gd_steps, gtol=0.0,
                                  on_divergence="flag", progress=False)
@@ -1342,9 +1351,8 @@ def network_critical_points(
                 W1 = np.zeros((energy.sizes[0], h))
                 b1 = np.zeros(h)
                 W2 = np.zeros((h, energy.sizes[-1]))
-                if w:
-                    W1[:, :w], b1[:w], W2[:w] = layers[0][0], layers[0][1], layers[1][0]
-                cands.append(energy.flatten([(W1, b1), (W2, layers[-1][1])]))
+                W1[:, :w], b1[:w], W2[:w] = layers[0][0], layers[0][1], layers[1][0]
+                cands.append(energy.flatten([(W1, b1), (W2, layers[1][1])]))
                 act.append(w)
         P = energy.dim
         Xc = np.array(cands).reshape(-1, P)

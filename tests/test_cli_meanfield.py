@@ -171,3 +171,19 @@ def test_interrupted_meanfield_run_resumes_only_the_missing_widths(tmp_path, cap
     assert "tasks: 1 run, 2 already stored, 0 failed" in capsys.readouterr().out
     assert victim.exists() and {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert (out / "lln" / "table.csv").read_bytes() == table
+
+
+def test_meanfield_landscape_records_the_coupled_estimator(tmp_path, capsys):
+    out = tmp_path / "land"
+    argv = ["meanfield", "landscape", "--widths", "8", "16", "--seeds", "4", "--T", "2"]
+    argv += ["--eps", "0.5", "--n-samples", "40", "--d", "4", "--n-boot", "20"]
+    assert main([*argv, "--fit-min-width", "8", "--out", str(out)]) == 0
+    res = json.loads((out / "result.json").read_text())
+    assert res["fit_min_width"] == 8 and "coupled_slope" in res and "coupled_slope_se" in res
+    for png in ("coupled_excess.png", "excess_loss.png", "loss_spread.png"):
+        assert (out / png).stat().st_size > 0
+    assert "coupled excess slope" in (out / "report.md").read_text()
+    capsys.readouterr()
+    assert main(["meanfield", "landscape", "--seeds", "3", "--out", str(tmp_path / "x")]) == 2
+    assert "--seeds >= 4" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -12,6 +12,7 @@ __all__ = [
     "plot_index_energy",
     "plot_disconnectivity",
     "plot_barriers",
+    "plot_index_vs_loss",
 ]
 
 
@@ -158,4 +159,37 @@ def plot_barriers(profiles: dict, title: str = ""):
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_index_vs_loss(result, p: int = 3, title: str = ""):
+    """Index fraction against loss for a network (left) beside the p-spin law alpha(u) (right).
+
+    ``result`` is an :class:`analysis.critical.NetworkCriticalPoints`; the right panel is
+    ``pspin.theory.index_fraction(u, p)`` (semicircle CDF at 0) between the ground-state
+    region and ``+E_inf``. Returns the figure.
+    """
+    from pspin.theory import index_fraction, threshold_energy
+
+    fig, axes = new_figure(1, 2, width=10.0, height=4.0)
+    ax = axes[0, 0]
+    sc = ax.scatter(
+        result.losses, result.index_fractions, c=result.active_units, cmap="viridis", s=30
+    )
+    fig.colorbar(sc, ax=ax, label="active hidden units h'")
+    rho = f"Spearman rho = {result.spearman:.2f} (p = {result.spearman_pvalue:.1e})"
+    ax.set_xlabel("training loss L (mean squared error / 2 + weight decay)")
+    ax.set_ylabel("index fraction k / P")
+    ax.set_title(f"network: {result.n_points} verified critical points\n{rho}", fontsize=10)
+    ax = axes[0, 1]
+    e_inf = abs(float(threshold_energy(p)))
+    u = np.linspace(-1.2 * e_inf, 1.2 * e_inf, 400)
+    ax.plot(u, index_fraction(u, p), "-", label=f"alpha(u), pure p = {p} (semicircle)")
+    ax.axvline(-e_inf, ls=":", c="gray", label="-E_inf (threshold)")
+    ax.set_xlabel("u = H/N (energy per spin)")
+    ax.set_ylabel("index fraction alpha = k / N")
+    ax.set_title(f"spherical {p}-spin, N -> infinity", fontsize=10)
+    ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig
