@@ -1274,7 +1274,8 @@ def network_critical_points(
     dead units' gradients are ``act(0) D = 0`` and ``D W_out = 0``. Its index comes from the
     dead units' coupling to the residual and grows with the residual, i.e. with the loss.
 
-    For each width ``h'`` in ``widths`` (default 0..h), ``n_starts`` random starts of the
+    For each width ``h'`` in ``widths`` (default 0..h; ``h' = 0`` is the single point with
+    every unit dead and the output bias at its optimum), ``n_starts`` random starts of the
     ``h'``-unit network run ``gd_steps`` gradient-descent steps, then saddle-free Newton to a
     minimum (exact dense Hessians); each minimum is embedded, checked with :func:`verify`
     (|g| <= ``gtol``, non-degenerate apart from declared symmetries), put in canonical form
@@ -1310,8 +1311,7 @@ def network_critical_points(
         raise ValueError("network_critical_points needs an MLPLoss with one hidden layer")
     if energy.activation not in ("tanh", "linear"):
         raise ValueError(
-            f"embedding dead units needs act(0) = 0 ('tanh' or 'linear'); "
-            f"got {energy.activation!r}"
+            f"embedding dead units needs act(0) = 0 ('tanh' or 'linear'); got {energy.activation!r}"
         )
     if not isinstance(n_starts, int | np.integer) or n_starts < 1:
         raise ValueError(f"n_starts must be a positive int; got {n_starts!r}")
@@ -1340,8 +1340,15 @@ def network_critical_points(
                 weight_decay=energy.weight_decay,
             )
             X0 = small.random_point(ss, size=n_starts)
-            r = gradient_descent(small, X0, step=gd_step, max_steps=gd_steps, gtol=0.0,
-                                 on_divergence="flag", progress=False)
+            r = gradient_descent(
+                small,
+                X0,
+                step=gd_step,
+                max_steps=gd_steps,
+                gtol=0.0,
+                on_divergence="flag",
+                progress=False,
+            )
             Y = _saddle_free_newton(small, r.x[~r.diverged], max_iter, gtol)
             vs = _verify(small, Y, gtol, 1e-7, 1e-3, 1e-3)
             good = (vs.kind == "critical") & (vs.indices == 0)

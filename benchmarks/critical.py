@@ -143,7 +143,7 @@ def networks(n_starts: int, out: str) -> None:
     use_agg()
     run = RunFolder(out, "benchmarks.critical --networks", {"n_starts": n_starts})
     run.save_figure(
-        "index_vs_loss",
+        "index_vs_loss.png",
         plot_index_vs_loss(r, title="digits MSE MLP 64-8-10 (tanh, weight decay 1e-2)"),
     )
     print(f"figure: {out}/index_vs_loss.png", flush=True)

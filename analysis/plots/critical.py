@@ -171,11 +171,18 @@ def plot_index_vs_loss(result, p: int = 3, title: str = ""):
     """
     from pspin.theory import index_fraction, threshold_energy
 
-    fig, axes = new_figure(1, 2, width=10.0, height=4.0)
+    fig, axes = new_figure(2, 1, width=6.0, height=4.2)
+    fig.subplots_adjust(wspace=0.5)
     ax = axes[0, 0]
     sc = ax.scatter(
-        result.losses, result.index_fractions, c=result.active_units, cmap="viridis", s=30
+        result.losses,
+        result.index_fractions,
+        c=result.active_units,
+        cmap="viridis",
+        s=30,
+        label="verified critical point (|grad| <= 1e-10)",
     )
+    ax.legend(fontsize=8, loc="upper left")
     fig.colorbar(sc, ax=ax, label="active hidden units h'")
     rho = f"Spearman rho = {result.spearman:.2f} (p = {result.spearman_pvalue:.1e})"
     ax.set_xlabel("training loss L (mean squared error / 2 + weight decay)")
@@ -191,5 +198,5 @@ def plot_index_vs_loss(result, p: int = 3, title: str = ""):
     ax.set_title(f"spherical {p}-spin, N -> infinity", fontsize=10)
     ax.legend(fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=10, y=1.06)
     return fig
