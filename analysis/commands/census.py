@@ -261,15 +261,27 @@ def run(args) -> int:
         tasks.append(task)
         models[task.key] = model
     with Catalogue(db) as cat:
-        # the catalogue is written here, by the client only, as each task's result is stored
-        def commit(task, meta, arrays):
-            _commit(cat, models[task.key], meta["result"], arrays)
+        # The catalogue is written here, by the client only, in task order whatever order the
+        # executor finishes tasks in (so point ids are the same in-process and on a cluster):
+        # each stored result commits the longest run of consecutive stored tasks.
+        next_task = 0
 
-        result = spec.run(tasks, rf, desc="census samples", on_failure="report", on_stored=commit)
-        for t in tasks:  # results stored before an interruption, or a new --db
-            if t.key in result.skipped:
-                rec, arrays = rf.load_task(t.key)
-                _commit(cat, models[t.key], rec["result"], arrays)
+        def commit_ready(task=None, meta=None, arrays=None):
+            nonlocal next_task
+            while next_task < len(tasks) and rf.has_task(tasks[next_task].key):
+                t = tasks[next_task]
+                rec, arr = rf.load_task(t.key)
+                _commit(cat, models[t.key], rec["result"], arr)
+                next_task += 1
+
+        commit_ready()  # results stored before an interruption, or a new --db
+        result = spec.run(
+            tasks, rf, desc="census samples", on_failure="report", on_stored=commit_ready
+        )
+        for t in tasks[next_task:]:  # after a failed task: commit what is stored, in order
+            if rf.has_task(t.key):
+                rec, arr = rf.load_task(t.key)
+                _commit(cat, models[t.key], rec["result"], arr)
     try:
         result.raise_if_failed()
     except SweepError as exc:
