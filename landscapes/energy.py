@@ -21,7 +21,7 @@ import json
 import numpy as np
 
 from landscapes._validation import as_points
-from landscapes.manifolds import Manifold, Sphere
+from landscapes.manifolds import Manifold
 from landscapes.random import SeedLike
 
 __all__ = ["Energy", "FiniteSumEnergy"]
@@ -92,9 +92,39 @@ class Energy(abc.ABC):
             self._fingerprint_cache = fp
         return fp
 
+    # ----------------------------------------------------------------- trusted batch API
+    # For instruments that validated their points once (with ``as_batch``) and then call the
+    # energy many times in a loop: no shape checks, no copies, always the batch axis.
+    def as_batch(self, x, name: str = "x") -> tuple[np.ndarray, bool]:
+        """Validated points ``(K, dim)`` of this energy's dtype, and whether ``x`` was one point.
+
+        Raises a ValueError naming ``name`` on a wrong shape, NaN or infinite values.
+        """
+        return as_points(x, self.dim, name=name, dtype=self.dtype)
+
+    def batch_energy_and_gradient(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Energies ``(K,)`` and Euclidean gradients ``(K, dim)`` of trusted points ``(K, dim)``.
+
+        ``X`` must come from :meth:`as_batch` (or be a C-contiguous array of the same shape
+        and dtype); nothing is checked. Use :meth:`energy_and_gradient` for user input.
+        """
+        return self._energy_and_gradient(X)
+
+    def batch_energy(self, X: np.ndarray) -> np.ndarray:
+        """Energies ``(K,)`` of trusted points ``(K, dim)`` (see :meth:`batch_energy_and_gradient`)."""
+        return self._energy(X)
+
+    def batch_hvp(self, X: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """Paired Euclidean HVPs of trusted ``X`` and ``V`` ``(K, dim)``: row k is H(X[k]) V[k]."""
+        return self._hvp(X, V)
+
+    def block_hvp(self, x: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """H(x) V for one trusted point ``x`` ``(dim,)`` and a block of vectors ``V`` ``(m, dim)``."""
+        return self._hvp_block(x, V)
+
     # ----------------------------------------------------------------- public API
     def _points(self, x, name: str = "x") -> tuple[np.ndarray, bool]:
-        return as_points(x, self.dim, name=name, dtype=self.dtype)
+        return self.as_batch(x, name)
 
     def energy(self, x) -> np.ndarray | float:
         """Energy of a point ``(dim,)`` (a float) or a batch ``(K, dim)`` (shape ``(K,)``)."""
@@ -188,8 +218,7 @@ class Energy(abc.ABC):
             HB = self._hvp_block(X[k], np.ascontiguousarray(B.T)).T
             R = B.T @ HB
             R = 0.5 * (R + R.T)
-            if isinstance(self.manifold, Sphere):
-                R -= float(self.manifold.curvature_shift(X[k], g)) * np.eye(R.shape[0])
+            R -= float(self.manifold.curvature_shift(X[k], g)) * np.eye(R.shape[0])
             out.append(R)
         return out[0] if single else np.stack(out)
 
@@ -302,6 +331,30 @@ class FiniteSumEnergy(Energy):
                 [self._hvp(X[k : k + 1], V[k : k + 1], r) for k, r in enumerate(idx)]
             )
         return self._hvp(X, V, idx)
+
+    def batch_energy_and_gradient(self, X, idx=None):  # type: ignore[override]
+        """Energies and gradients of trusted points ``(K, dim)`` over ``idx`` (unchecked).
+
+        ``idx`` is None, 1-D, or 2-D with one row per point, already in range; use
+        :meth:`energy_and_gradient` for user input.
+        """
+        return self._batched_energy_and_gradient(X, idx)
+
+    def batch_energy(self, X, idx=None):  # type: ignore[override]
+        """Energies of trusted points ``(K, dim)`` over ``idx`` (unchecked)."""
+        return self._batched_energy(X, idx)
+
+    def batch_hvp(self, X, V, idx=None):  # type: ignore[override]
+        """Paired HVPs of trusted ``X``, ``V`` ``(K, dim)`` over ``idx`` (unchecked)."""
+        return self._batched_hvp(X, V, idx)
+
+    def block_hvp(self, x, V, idx=None):  # type: ignore[override]
+        """H(x) V for one trusted point and a block ``V`` ``(m, dim)``; ``idx`` None or 1-D."""
+        return self._hvp_block(x, V, idx)
+
+    def check_idx(self, idx, n_points: int | None = None) -> np.ndarray | None:
+        """Validated sample indices (see the class docstring); raises a ValueError naming ``idx``."""
+        return self._check_idx(idx, n_points)
 
     def _points_idx(self, x, idx):
         """Validated points ``(K, dim)``, the single-point flag, and validated ``idx``."""

@@ -14,7 +14,26 @@ import numpy as np
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
-__all__ = ["SeedLike", "as_generator", "as_seed_sequence", "spawn", "spawn_generators", "seed_info"]
+__all__ = [
+    "SeedLike",
+    "STREAMS",
+    "as_generator",
+    "as_seed_sequence",
+    "child",
+    "seed_from_info",
+    "seed_info",
+    "spawn",
+    "spawn_generators",
+]
+
+#: Named child-stream keys. ``child(root, "model", i)`` is ``child(root, 0, i)``. The names
+#: are the roles a stream plays under a task or run seed; their integers are part of every
+#: stored run's identity (changing one changes every result drawn from it), so they are fixed.
+STREAMS: dict[str, int] = {
+    "model": 0,  # couplings / data / the energy instance
+    "search": 1,  # starting points and search noise (census, connect)
+    "starts": 1,  # initial points of descents (same slot as "search": never both under one root)
+}
 
 
 def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
@@ -77,3 +96,35 @@ def seed_info(seed: np.random.SeedSequence) -> dict[str, Any]:
 def seed_from_info(info: dict[str, Any]) -> np.random.SeedSequence:
     """Rebuild a SeedSequence from :func:`seed_info`'s record."""
     return np.random.SeedSequence(info["entropy"], spawn_key=tuple(info["spawn_key"]))
+
+
+def child(root: SeedLike | dict, *key: int | str) -> np.random.SeedSequence:
+    """Descendant stream of ``root`` along ``key``: the one way to make child streams.
+
+    ``child(root, a, b)`` is the SeedSequence with ``root``'s entropy and spawn key
+    ``root.spawn_key + (a, b)``, i.e. ``root.spawn(a + 1)[a].spawn(b + 1)[b]`` on a fresh
+    root, without advancing ``root``'s child counter: the same key always gives the same
+    stream, so a task's stream does not depend on what was spawned before it.
+
+    Parameters
+    ----------
+    root : int, SeedSequence, Generator, None or dict
+        The parent stream; a dict is a seed record from :func:`seed_info`.
+    *key : int or str
+        Non-negative integers, or names from :data:`STREAMS` (``"model"``, ``"search"``, ...).
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
+    ss = seed_from_info(root) if isinstance(root, dict) else as_seed_sequence(root)
+    path = []
+    for k in key:
+        if isinstance(k, str):
+            if k not in STREAMS:
+                raise ValueError(f"unknown stream name {k!r}; known names: {sorted(STREAMS)}")
+            k = STREAMS[k]
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 0:
+            raise ValueError(f"child keys must be non-negative integers or names; got {k!r}")
+        path.append(int(k))
+    return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + tuple(path))
