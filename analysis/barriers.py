@@ -15,14 +15,12 @@ Energies in results are intensive (``energy / energy.scale``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.critical import Verified, newton_search, verify
 from landscapes.energy import Energy
-from landscapes.manifolds import Sphere
 
 __all__ = ["BarrierPath", "linear_path", "nudged_elastic_band", "refine_saddle"]
 
@@ -94,30 +92,11 @@ def _check_ends(energy: Energy, xa, xb):
 
 def _interpolate(man, A, B, t):
     """Points at fractions ``t`` (n,) of the way from A to B (K, dim) -> (K, n, dim)."""
-    if isinstance(man, Sphere):
-        r = man.radius
-        c = np.clip(np.sum(A * B, axis=1) / r**2, -1.0, 1.0)
-        th = np.arccos(c)
-        if np.any(th > math.pi - 1e-8):
-            raise ValueError("the two ends are antipodal: the geodesic between them is not unique")
-        s = np.sin(th)
-        small = s < 1e-12
-        s = np.where(small, 1.0, s)
-        wa = np.where(small[:, None], 1 - t[None], np.sin((1 - t)[None] * th[:, None]) / s[:, None])
-        wb = np.where(small[:, None], t[None], np.sin(t[None] * th[:, None]) / s[:, None])
-        P = wa[..., None] * A[:, None] + wb[..., None] * B[:, None]
-        return r * P / np.linalg.norm(P, axis=-1, keepdims=True)
-    return (1 - t)[None, :, None] * A[:, None] + t[None, :, None] * B[:, None]
+    return man.geodesic(A, B, t)
 
 
 def _make_path(energy, kind, P, e, **kw) -> BarrierPath:
-    seg = np.linalg.norm(np.diff(P, axis=0), axis=1)
-    if isinstance(energy.manifold, Sphere):  # arc length between neighbours
-        seg = (
-            2
-            * energy.manifold.radius
-            * np.arcsin(np.clip(seg / (2 * energy.manifold.radius), 0, 1))
-        )
+    seg = energy.manifold.dist(P[:-1], P[1:])  # arc length between neighbours
     s = np.concatenate([[0.0], np.cumsum(seg)])
     s = s / s[-1] if s[-1] > 0 else s
     i = int(np.argmax(e))
@@ -156,7 +135,7 @@ def linear_path(energy: Energy, xa, xb, n: int = 65) -> BarrierPath | list[Barri
     P = _interpolate(energy.manifold, A, B, t)
     e = np.asarray(energy.energy(P.reshape(-1, energy.dim))).reshape(P.shape[:2])
     e = e / float(energy.scale)
-    kind = "geodesic" if isinstance(energy.manifold, Sphere) else "straight"
+    kind = "straight" if energy.manifold.is_flat else "geodesic"
     out = [_make_path(energy, kind, P[k], e[k]) for k in range(P.shape[0])]
     return out[0] if single else out
 
@@ -168,7 +147,7 @@ def _largest_curvature(energy: Energy, X: np.ndarray, iters: int = 20) -> float:
     lam = np.ones(X.shape[0])
     for _ in range(iters):
         V /= np.linalg.norm(V, axis=1, keepdims=True)
-        W = energy._hvp(X, V)
+        W = energy.batch_hvp(X, V)
         lam = np.linalg.norm(W, axis=1)
         V = W
     return float(max(np.max(lam), 1e-12))
@@ -242,7 +221,7 @@ def nudged_elastic_band(
     ends_e = np.asarray(energy.energy(np.concatenate([A, B]))).reshape(2, K)
     lam = _largest_curvature(energy, np.concatenate([A, B]))
     k = spring * lam
-    length = float(getattr(man, "radius", math.sqrt(dim)))
+    length = float(man.length_scale)
     fthr = ftol * lam * length
     dt_max = 0.5 / lam
     dt = np.full(K, 0.1 / lam)
@@ -252,8 +231,8 @@ def nudged_elastic_band(
     fmax = np.full(K, np.inf)
     it = 0
     for it in range(1, max_iter + 1):
-        Y = X[:, 1:-1].reshape(-1, dim)
-        e, g = energy._energy_and_gradient(Y)
+        Y = np.ascontiguousarray(X[:, 1:-1].reshape(-1, dim))
+        e, g = energy.batch_energy_and_gradient(Y)
         rg = man.rgrad(Y, g).reshape(K, n - 2, dim)
         E = np.concatenate(
             [ends_e[0][:, None], np.asarray(e).reshape(K, n - 2), ends_e[1][:, None]], 1

@@ -28,7 +28,7 @@ import numpy as np
 
 from landscapes.energy import Energy
 
-__all__ = ["Catalogue"]
+__all__ = ["Catalogue", "CatalogueRecorder", "record_batches"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -212,6 +212,18 @@ class Catalogue:
             state.Xf = np.stack([_unblob(r[0]) for r in flats])
             state.ef = np.array([r[1] for r in flats]) * scale
             state.gf = np.array([r[2] for r in flats])
+
+    def census_batches(self, run_key: str) -> list[tuple[int, int]]:
+        """Finished batches of a census run: ``(starts done, distinct points)`` after each."""
+        self._fp_of(run_key)
+        rows = self._db.execute(
+            "SELECT size, n_points FROM batches WHERE run_key = ? ORDER BY batch", (run_key,)
+        ).fetchall()
+        out, n = [], 0
+        for size, npts in rows:
+            n += int(size)
+            out.append((n, int(npts)))
+        return out
 
     def _known(self, fp: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
         key = f"{fp}/{kind}"
@@ -431,3 +443,120 @@ class Catalogue:
                 (fingerprint,),
             )
         ]
+
+
+# ----------------------------------------------------------------------------- recording
+class CatalogueRecorder:
+    """Stands in for a :class:`Catalogue` where there is none (on a sweep worker).
+
+    Pass it as ``catalogue=`` to :func:`analysis.critical.census`: it records the census run
+    (seed and options) and every finished batch in order. :meth:`arrays` turns the batches
+    into flat arrays that travel with a task's result, and :func:`record_batches` commits
+    them to a real catalogue on the client, as if the census had run there.
+    """
+
+    def __init__(self):
+        self.seed: dict | None = None
+        self.options: dict | None = None
+        self.batches: list[tuple[int, int, dict, int]] = []
+
+    def begin_census(self, energy: Energy, seed: dict, options: dict) -> str:
+        """Record the census run's seed and options (the catalogue's ``begin_census``)."""
+        self.seed, self.options = seed, options
+        return "recorded"
+
+    def restore_state(self, run_key: str, state) -> None:
+        """Nothing to restore: a recorded census always starts from scratch."""
+        return None
+
+    def commit_batch(self, run_key: str, batch: int, size: int, add: dict, n_points: int) -> None:
+        """Record one finished batch (they must come in order)."""
+        if batch != len(self.batches):
+            raise RuntimeError(f"census batch {batch} out of order")
+        self.batches.append((int(batch), int(size), add, int(n_points)))
+
+    def record(self) -> dict:
+        """JSON record of the census run: ``{"seed", "options"}``."""
+        return {"seed": self.seed, "options": self.options}
+
+    def arrays(self, dim: int) -> dict[str, np.ndarray]:
+        """The recorded batches as flat arrays (one row per batch, per point, per flat point)."""
+        adds = [a for _, _, a, _ in self.batches]
+
+        def cat(name, shape=(0,), dtype=float):
+            parts = [np.asarray(a[name], dtype=dtype) for a in adds]
+            return np.concatenate(parts) if parts else np.zeros(shape, dtype=dtype)
+
+        lows = [np.asarray(row, dtype=float) for a in adds for row in a["low"]]
+        return {
+            "cat_batch": np.array(
+                [
+                    [s, n, a["n_degenerate"], a["n_zero"], a["X"].shape[0], a["Xf"].shape[0]]
+                    for (_, s, a, n) in self.batches
+                ],
+                dtype=np.int64,
+            ).reshape(-1, 6),
+            "cat_X": cat("X", (0, dim)).reshape(-1, dim),
+            "cat_e": cat("e"),
+            "cat_k": cat("k", dtype=np.int64),
+            "cat_gn": cat("gn"),
+            "cat_mins": cat("mins"),
+            "cat_low_len": np.array([r.size for r in lows], dtype=np.int64),
+            "cat_low": np.concatenate(lows) if lows else np.zeros(0),
+            "cat_Xf": cat("Xf", (0, dim)).reshape(-1, dim),
+            "cat_ef": cat("ef"),
+            "cat_gf": cat("gf"),
+        }
+
+
+def record_batches(catalogue: Catalogue, energy: Energy, record: dict, arrays: dict) -> int:
+    """Commit the census batches a :class:`CatalogueRecorder` recorded to ``catalogue``.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        Where the batches go (written here, by the caller's process only).
+    energy : Energy
+        The instance the census ran on.
+    record : dict
+        :meth:`CatalogueRecorder.record` (seed and options of the census run).
+    arrays : dict
+        :meth:`CatalogueRecorder.arrays` (the ``cat_*`` arrays).
+
+    Returns
+    -------
+    int
+        Batches written. Idempotent: batches the catalogue already holds for this census run
+        are skipped after checking that they agree (ValueError when they do not).
+    """
+    run_key = catalogue.begin_census(energy, record["seed"], record["options"])
+    stored = catalogue.census_batches(run_key)
+    have = len(stored)
+    B = arrays["cat_batch"]
+    sat = np.cumsum(B[:, 0]) if len(B) else np.zeros(0, dtype=np.int64)
+    ours = [(int(s), int(n)) for s, n in zip(sat, B[:, 1], strict=True)]
+    if stored != ours[:have]:
+        raise ValueError(
+            f"catalogue {catalogue.path}: the stored census of {energy.fingerprint[:12]}... "
+            "differs from this run's; use another catalogue"
+        )
+    i0 = np.concatenate([[0], np.cumsum(B[:, 4])])
+    f0 = np.concatenate([[0], np.cumsum(B[:, 5])])
+    l0 = np.concatenate([[0], np.cumsum(arrays["cat_low_len"])])
+    for b in range(have, len(B)):
+        a, z = i0[b], i0[b + 1]
+        add = {
+            "X": arrays["cat_X"][a:z],
+            "e": arrays["cat_e"][a:z],
+            "k": arrays["cat_k"][a:z],
+            "gn": arrays["cat_gn"][a:z],
+            "mins": arrays["cat_mins"][a:z],
+            "low": [arrays["cat_low"][l0[j] : l0[j + 1]] for j in range(a, z)],
+            "Xf": arrays["cat_Xf"][f0[b] : f0[b + 1]],
+            "ef": arrays["cat_ef"][f0[b] : f0[b + 1]],
+            "gf": arrays["cat_gf"][f0[b] : f0[b + 1]],
+            "n_degenerate": int(B[b, 2]),
+            "n_zero": int(B[b, 3]),
+        }
+        catalogue.commit_batch(run_key, b, int(B[b, 0]), add, int(B[b, 1]))
+    return len(B) - have

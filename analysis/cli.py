@@ -11,16 +11,51 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 import landscapes
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "plain_text", "PlainParser"]
+
+_ROLE = re.compile(r":(?:[a-z]+:)?[a-z]+:`(~?)([^`<]*?)(?:\s*<([^`>]+)>)?`")
+_LITERAL = re.compile(r"``([^`]+?)``")
+_DIRECTIVE = re.compile(r"^\s*\.\. [a-z-]+::.*$\n?", re.MULTILINE)
+
+
+def plain_text(text: str) -> str:
+    """Text without Sphinx / reST markup, for terminal help.
+
+    ``:func:`name``` and the other roles become ``name`` (``~a.b.c`` becomes ``c``; an
+    explicit title ``title <target>`` keeps the title), double-backquoted literals lose
+    their backquotes and directive lines (``.. note::``) are dropped.
+    """
+
+    def role(m: re.Match) -> str:
+        tilde, body, target = m.groups()
+        body = body.strip() or (target or "")
+        return body.rsplit(".", 1)[-1] if tilde else body
+
+    text = _DIRECTIVE.sub("", text)
+    text = _ROLE.sub(role, text)
+    return _LITERAL.sub(r"\1", text)
+
+
+class PlainParser(argparse.ArgumentParser):
+    """An ArgumentParser whose help is plain text (docstring markup stripped).
+
+    Sub-parsers inherit the class (argparse creates them with the parent's type), so every
+    command's ``--help`` is plain whatever its description or option help says.
+    """
+
+    def format_help(self) -> str:
+        """The help message with :func:`plain_text` applied."""
+        return plain_text(super().format_help())
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = PlainParser(
         prog="landscapes",
         description=(
             "Explore high-dimensional energy landscapes: the spherical p-spin glass and "

@@ -63,13 +63,13 @@ class Connections:
 def _descend(energy: Energy, X: np.ndarray, steps: int, lr: float) -> np.ndarray:
     """Batched Riemannian gradient descent with a per-replica step-halving line search."""
     man = energy.manifold
-    X = X.copy()
-    e, g = energy._energy_and_gradient(X)
+    X = np.array(X, dtype=np.float64, copy=True)
+    e, g = energy.batch_energy_and_gradient(X)
     rg = man.rgrad(X, g)
     eta = np.full(X.shape[0], lr)
     for _ in range(steps):
         Y = man.retract(X, -eta[:, None] * rg)
-        e2, g2 = energy._energy_and_gradient(Y)
+        e2, g2 = energy.batch_energy_and_gradient(np.ascontiguousarray(Y))
         ok = e2 < e
         X[ok], e[ok], g[ok] = Y[ok], e2[ok], g2[ok]
         eta = np.where(ok, eta * 1.2, eta * 0.5)
@@ -123,7 +123,7 @@ def connect_minima(
             "(run a census first, e.g. `landscapes census pspin --db census.sqlite`)"
         )
     man = energy.manifold
-    radius = float(getattr(man, "radius", np.sqrt(energy.dim)))
+    radius = float(man.length_scale)
     ver = verify(energy, sad)
     v = ver.unstable / np.linalg.norm(ver.unstable, axis=1, keepdims=True)
     starts = np.concatenate(

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from landscapes.energy import Energy
-from landscapes.manifolds import Sphere
 from landscapes.random import SeedLike, as_generator
 
 __all__ = [
@@ -375,14 +374,15 @@ def random_directions(
         raise ValueError(f"n must be >= 1; got {n}")
     rng = as_generator(seed)
     D = rng.standard_normal((n, energy.dim))
-    if isinstance(energy.manifold, Sphere):
+    if not energy.manifold.is_flat:
         if normalization != "auto":
             raise ValueError(
-                "on the sphere slices follow geodesics along orthonormal tangent directions; "
-                f"normalization={normalization!r} does not apply (use 'auto')"
+                "on a curved manifold (the sphere) slices follow geodesics along orthonormal "
+                f"tangent directions; normalization={normalization!r} does not apply (use 'auto')"
             )
-        if n >= energy.dim:
-            raise ValueError(f"at most {energy.dim - 1} tangent directions on this sphere; got {n}")
+        d = energy.manifold.intrinsic_dim
+        if n > d:
+            raise ValueError(f"at most {d} tangent directions on {energy.manifold!r}; got {n}")
         return _orthonormal_tangent(energy, x, D), "geodesic"
     if normalization == "auto":
         if groups is not None or hasattr(energy, "unflatten"):
@@ -416,6 +416,11 @@ def geodesic_points(x: np.ndarray, U: np.ndarray, coords: np.ndarray, radius: fl
     return radius * Y / np.linalg.norm(Y, axis=1, keepdims=True)
 
 
+def _geodesic_grid(man, x: np.ndarray, U: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """Points ``exp_x(L * coords @ U)`` (L the manifold's length scale): ``coords`` are angles."""
+    return man.exp(x[None, :], man.length_scale * (coords @ U))
+
+
 def _prepare_directions(energy, x, directions, n, normalization, groups, ignore_bias, seed):
     if directions is None:
         return random_directions(
@@ -434,7 +439,7 @@ def _prepare_directions(energy, x, directions, n, normalization, groups, ignore_
         )
     if not np.all(np.isfinite(D)):
         raise ValueError("directions contain NaN or infinite values")
-    if isinstance(energy.manifold, Sphere):
+    if not energy.manifold.is_flat:
         return _orthonormal_tangent(energy, x, D), "geodesic"
     if normalization in ("filter", "layer"):
         g = (
@@ -475,8 +480,8 @@ def slice_1d(
     alphas = _grid(span, n_points, "span")
     D, norm = _prepare_directions(energy, x, direction, 1, normalization, groups, ignore_bias, seed)
     d = D[0]
-    if isinstance(energy.manifold, Sphere):
-        P = geodesic_points(x, D, alphas[:, None], energy.manifold.radius)
+    if not energy.manifold.is_flat:
+        P = _geodesic_grid(energy.manifold, x, D, alphas[:, None])
     else:
         P = x[None, :] + alphas[:, None] * d[None, :]
     E = _evaluate(energy, P)
@@ -508,8 +513,8 @@ def slice_2d(
     )
     A, B = np.meshgrid(a, a, indexing="ij")
     C = np.stack([A.ravel(), B.ravel()], axis=1)
-    if isinstance(energy.manifold, Sphere):
-        P = geodesic_points(x, D, C, energy.manifold.radius)
+    if not energy.manifold.is_flat:
+        P = _geodesic_grid(energy.manifold, x, D, C)
     else:
         P = x[None, :] + C @ D
     E = _evaluate(energy, P).reshape(A.shape)
@@ -527,22 +532,10 @@ def path_between(energy: Energy, x, y, *, n_points: int = 51) -> PathResult:
     x = _point(energy, x, "x")
     y = _point(energy, y, "y")
     t = _grid((0.0, 1.0), n_points, "path")
-    if isinstance(energy.manifold, Sphere):
-        r = energy.manifold.radius
-        c = float(np.clip(x @ y / r**2, -1.0, 1.0))
-        theta = float(np.arccos(c))
-        if np.pi - theta < 1e-8:
-            raise ValueError("x and y are antipodal: the geodesic between them is not unique")
-        if theta < 1e-14:
-            P = np.broadcast_to(x, (t.size, x.size)).copy()
-        else:
-            s = np.sin(theta)
-            P = (np.sin((1 - t) * theta) / s)[:, None] * x + (np.sin(t * theta) / s)[:, None] * y
-            P = r * P / np.linalg.norm(P, axis=1, keepdims=True)
-        kind, length = "geodesic", r * theta
-    else:
-        P = (1 - t)[:, None] * x + t[:, None] * y
-        kind, length = "straight", float(np.linalg.norm(y - x))
+    man = energy.manifold
+    P = man.geodesic(x, y, t)  # ValueError for antipodal points on the sphere
+    kind = "straight" if man.is_flat else "geodesic"
+    length = float(man.dist(x, y))
     E = _evaluate(energy, P)
     barrier = float(max(E.max() - max(E[0], E[-1]), 0.0))
     return PathResult(t, E, barrier, float(length), kind, _intensive_name(energy))

@@ -111,10 +111,10 @@ def ensemble(N: int, samples: int) -> None:
 
 def networks(n_starts: int, out: str) -> None:
     """Index vs loss of verified critical points of a digits MLP (P = 610), with its figure."""
-    from analysis.critical import network_critical_points
     from analysis.plots import use_agg
     from analysis.plots.critical import plot_index_vs_loss
     from analysis.store import RunFolder
+    from analysis.studies.networks import network_critical_points
     from landscapes import datasets
     from landscapes.nn import MLPLoss
 

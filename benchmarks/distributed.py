@@ -1,6 +1,6 @@
 """Sweeps on a Dask LocalCluster vs in-process: time ratio and per-task overhead.
 
-The sweep is a census of critical points (``analysis.tasks.pspin_critical_census_task``,
+The sweep is a census of critical points (``analysis.studies.pspin_descent.pspin_critical_census_task``,
 i.e. ``analysis.critical.census``) over ``--samples`` disorder samples of the pure spherical
 p-spin; each task builds its sample from its seed on the worker. The same sweep runs
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.store import RunFolder
-from analysis.tasks import load_results, make_tasks, results_table, run_tasks
+from analysis.sweep import load_results, make_tasks, results_table, run_tasks
 from benchmarks._ceilings import machine_ceilings
 
 
@@ -72,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         f"sweep: census of N={args.N}, p={args.p}, {args.samples} disorder samples"
     )
     cfg = {"N": args.N, "p": args.p, "batch_size": 32, "max_starts": 512}
-    tasks = make_tasks("analysis.tasks:pspin_critical_census_task", [cfg] * args.samples, 2024)
-    echo = make_tasks("analysis.tasks:echo_task", [{"n": 4}] * args.echo, 7)
+    tasks = make_tasks(
+        "analysis.studies.pspin_descent:pspin_critical_census_task", [cfg] * args.samples, 2024
+    )
+    echo = make_tasks("analysis.sweep.testing:echo_task", [{"n": 4}] * args.echo, 7)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

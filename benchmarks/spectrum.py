@@ -19,7 +19,6 @@ from analysis.spectrum import (
     hessian_eigenvalues,
     ks_distance,
     outliers,
-    semicircle_cdf,
     spectral_density,
     wasserstein_1,
 )
@@ -63,7 +62,7 @@ def faithful(d, exact, edge=None, log_floor=None):
 
 
 def semicircle():
-    from pspin import SphericalPSpin
+    from pspin import SphericalPSpin, theory
 
     N, p = 400, 3
     t0 = time.perf_counter()
@@ -77,7 +76,7 @@ def semicircle():
     for i, x in enumerate(X):
         u = e.energy(x) / N
         ev = hessian_eigenvalues(e, x).eigenvalues
-        ks = ks_distance(ev, lambda t, u=u: semicircle_cdf(t, -p * u, 2 * math.sqrt(6)))
+        ks = ks_distance(ev, theory.hessian_spectrum(u, p).cdf)  # centre -p u, radius 2 sqrt 6
         diffs.append(ev.mean() + p * u)
         g = np.linalg.norm(e.rgrad(x)) / math.sqrt(N)
         print(f"| {i} | {u:.5f} | {g:.1e} | {ks:.4f} | {diffs[-1]:+.4f} | {se1:.4f} |")

@@ -6,7 +6,7 @@ instruments.
 """
 
 from landscapes.energy import Energy, FiniteSumEnergy
-from landscapes.manifolds import Euclidean, Manifold, Sphere
+from landscapes.manifolds import Euclidean, Manifold, ProductManifold, Sphere
 from landscapes.quadratic import Quadratic
 from landscapes.random import as_generator, as_seed_sequence, spawn, spawn_generators
 
@@ -18,6 +18,7 @@ __all__ = [
     "Manifold",
     "Euclidean",
     "Sphere",
+    "ProductManifold",
     "Quadratic",
     "as_generator",
     "as_seed_sequence",

@@ -16,9 +16,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from landscapes._validation import check_int, check_positive
+from landscapes.nn.layers import ACTIVATION_FUNCS, init_std, mlp_outputs, split_layout
 from landscapes.random import SeedLike, as_generator, as_seed_sequence, seed_info
 
-__all__ = ["Dataset", "digits", "teacher_student", "gaussian_mixture", "from_arrays"]
+__all__ = [
+    "Dataset",
+    "digits",
+    "teacher_student",
+    "gaussian_mixture",
+    "from_arrays",
+    "dataset_spec",
+    "data_seed_record",
+    "from_spec",
+]
 
 _TASKS = ("classification", "regression")
 
@@ -55,6 +65,10 @@ class Dataset:
     teacher : ndarray or None
         Flat teacher parameters (:func:`teacher_student` only), in the layout of
         :class:`landscapes.nn.MLPLoss` with the architecture in ``info``.
+    recipe : dict or None
+        How to rebuild it: ``{"name": constructor, "params": keyword arguments, "seed":
+        seed record}`` (see :func:`dataset_spec`); None for :func:`from_arrays` data. Not
+        part of the fingerprint.
     """
 
     X: np.ndarray
@@ -66,6 +80,7 @@ class Dataset:
     y_test: np.ndarray | None = None
     info: dict = field(default_factory=dict)
     teacher: np.ndarray | None = None
+    recipe: dict | None = None
 
     @property
     def n_samples(self) -> int:
@@ -105,6 +120,10 @@ class Dataset:
                 return np.eye(int(self.n_classes))[y]
             return y[:, None] if y.ndim == 1 else y
         raise ValueError(f"unknown loss {loss!r}; choose 'cross_entropy' or 'mse'")
+
+    def arrays(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """Inputs and targets ``(X, y)`` of the ``"train"`` or ``"test"`` part (read-only)."""
+        return self._split(split)
 
     def _split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split == "train":
@@ -388,6 +407,11 @@ def digits(
             "classes": n_cls,
             "seed": seed_info(ss),
         },
+        recipe=_recipe(
+            "digits",
+            {"scaling": scaling, "test_size": test_size, "n_train": n_train, "classes": classes},
+            ss,
+        ),
     )
 
 
@@ -440,6 +464,11 @@ def gaussian_mixture(
             "means": means.tolist() if C * d <= 4096 else None,
             "seed": seed_info(ss),
         },
+        recipe=_recipe(
+            "gaussian_mixture",
+            {"n_classes": C, "dim": d, "separation": sep, "n_samples": n, "n_test": nt},
+            ss,
+        ),
     )
 
 
@@ -463,35 +492,31 @@ def teacher_student(
     ``MLPLoss(data, hidden=hidden, activation=activation, loss="mse")`` has zero loss at
     ``data.teacher`` when ``noise == 0``.
     """
-    from landscapes.nn.mlp import _ACTIVATIONS, _mlp_forward_outputs, _split_layout
-
     n = check_int(n_samples, "n_samples", minimum=1)
     d = check_int(dim, "dim", minimum=1)
     m = check_int(n_outputs, "n_outputs", minimum=1)
     nt = check_int(n_test, "n_test", minimum=0)
     hidden = tuple(check_int(h, "hidden width", minimum=1) for h in hidden)
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
+    if activation not in ACTIVATION_FUNCS:
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {sorted(ACTIVATION_FUNCS)}"
+        )
     sigma = check_positive(noise, "noise", allow_zero=True)
     ss = as_seed_sequence(seed)
     rng = as_generator(ss)
     sizes = (d, *hidden, m)
-    layout = _split_layout(sizes)
+    layout = split_layout(sizes)
     theta = np.zeros(layout[-1][-1])
     for i, (w0, w1, b1) in enumerate(layout):
         fan_in, fan_out = sizes[i], sizes[i + 1]
-        std = (
-            np.sqrt(2.0 / fan_in)
-            if activation in ("relu", "gelu")
-            else np.sqrt(2.0 / (fan_in + fan_out))
-        )
+        std = init_std(activation, fan_in, fan_out)
         theta[w0:w1] = std * rng.standard_normal(w1 - w0)
         theta[w1:b1] = 0.1 * rng.standard_normal(b1 - w1)
     X = rng.standard_normal((n, d))
     Xt = rng.standard_normal((nt, d)) if nt else None
 
     def label(A):
-        out = _mlp_forward_outputs(theta, sizes, activation, A)
+        out = mlp_outputs(theta, sizes, activation, A)
         return out + sigma * rng.standard_normal(out.shape)
 
     y = label(X)
@@ -515,4 +540,72 @@ def teacher_student(
             "seed": seed_info(ss),
         },
         teacher=_readonly(theta),
+        recipe=_recipe(
+            "teacher_student",
+            {
+                "n_samples": n,
+                "dim": d,
+                "hidden": list(hidden),
+                "activation": activation,
+                "n_outputs": m,
+                "noise": sigma,
+                "n_test": nt,
+            },
+            ss,
+        ),
     )
+
+
+# ----------------------------------------------------------------------------- specs
+_CONSTRUCTORS = {
+    "digits": digits,
+    "gaussian_mixture": gaussian_mixture,
+    "teacher_student": teacher_student,
+}
+
+
+def _recipe(name: str, params: dict, ss: np.random.SeedSequence) -> dict:
+    return {"name": name, "params": params, "seed": seed_info(ss)}
+
+
+def data_seed_record(data: Dataset) -> dict | None:
+    """Seed record of the data's random choices, or None for data given as arrays."""
+    return None if data.recipe is None else json.loads(json.dumps(data.recipe["seed"]))
+
+
+def dataset_spec(data: Dataset) -> dict:
+    """JSON-able recipe of a dataset: constructor name, its keyword arguments, seed record.
+
+    Raises a ValueError for data given as arrays (:func:`from_arrays`), which have none.
+    """
+    if data.recipe is None:
+        raise ValueError(
+            f"dataset {data.name!r} was given as arrays and has no spec; only the bundled "
+            f"and synthetic datasets ({', '.join(_CONSTRUCTORS)}) can be rebuilt from one"
+        )
+    return json.loads(json.dumps(data.recipe))
+
+
+def from_spec(spec: dict, seed: np.random.SeedSequence | None = None) -> Dataset:
+    """Rebuild a dataset from :func:`dataset_spec` (same seed, same arrays).
+
+    ``seed`` (a SeedSequence) replaces the spec's seed record when given (model specs keep
+    the data seed at their top level).
+    """
+    from landscapes.random import seed_from_info
+
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ValueError(f"a dataset spec must be a dict with a 'name' entry; got {spec!r}")
+    ctor = _CONSTRUCTORS.get(spec["name"])
+    if ctor is None:
+        raise ValueError(
+            f"unknown dataset {spec['name']!r} in spec; choose one of {', '.join(_CONSTRUCTORS)}"
+        )
+    params = dict(spec.get("params", {}))
+    if "hidden" in params:
+        params["hidden"] = tuple(params["hidden"])
+    if seed is None:
+        if spec.get("seed") is None:
+            raise ValueError(f"the dataset spec of {spec['name']!r} needs its seed record 'seed'")
+        seed = seed_from_info(spec["seed"])
+    return ctor(**params, seed=seed)

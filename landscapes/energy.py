@@ -33,7 +33,8 @@ class Energy(abc.ABC):
     Attributes
     ----------
     manifold : Manifold
-        ``Euclidean(dim)`` or ``Sphere(dim, radius)``; ``dim`` is the ambient dimension.
+        ``Euclidean(dim)``, ``Sphere(dim, radius)`` or a ``ProductManifold`` of them; ``dim``
+        is the ambient dimension.
     scale : float
         What to divide the energy by for an intensive value (``N`` for the p-spin, 1 for a
         mean loss). ``intensive_name`` says what the intensive value is called.
@@ -207,7 +208,8 @@ class Energy(abc.ABC):
         """Riemannian Hessian in the manifold's ``tangent_basis(x)``.
 
         ``(d, d)`` with d the tangent dimension (dim - 1 on the sphere), including the
-        curvature term -(x . grad / r^2) I. Eigenvectors ``w`` map to ambient tangent
+        curvature term ``-diag(manifold.curvature_term(x, grad))`` (-(x . grad / r^2) I on
+        the sphere; per factor on a product). Eigenvectors ``w`` map to ambient tangent
         vectors as ``tangent_basis(x) @ w``.
         """
         X, single = self._points(x)
@@ -218,7 +220,7 @@ class Energy(abc.ABC):
             HB = self._hvp_block(X[k], np.ascontiguousarray(B.T)).T
             R = B.T @ HB
             R = 0.5 * (R + R.T)
-            R -= float(self.manifold.curvature_shift(X[k], g)) * np.eye(R.shape[0])
+            R -= np.diag(self.manifold.curvature_term(X[k], g))
             out.append(R)
         return out[0] if single else np.stack(out)
 

@@ -6,8 +6,9 @@ import numpy as np
 
 from landscapes._validation import check_int
 from landscapes.energy import Energy
-from landscapes.manifolds import Euclidean, Sphere
+from landscapes.manifolds import Euclidean, Manifold, Sphere, manifold_from_spec, manifold_spec
 from landscapes.random import SeedLike, as_generator, as_seed_sequence, seed_info
+from landscapes.spec import register
 
 
 class Quadratic(Energy):
@@ -21,8 +22,10 @@ class Quadratic(Energy):
         Linear term (zero by default).
     dim : int, optional
         Dimension when ``A`` is drawn at random.
-    manifold : {"euclidean", "sphere"}
-        Where the energy lives (the sphere has radius sqrt(dim)).
+    manifold : {"euclidean", "sphere"}, Manifold or dict
+        Where the energy lives: a name (the sphere has radius sqrt(dim)), a manifold of
+        dimension ``dim`` (e.g. a ``ProductManifold``), or its
+        :func:`~landscapes.manifolds.manifold_spec`.
     seed : seed-like
         Seed of the random A.
     """
@@ -54,12 +57,21 @@ class Quadratic(Energy):
         b = np.zeros(n) if b is None else np.array(b, dtype=np.float64, copy=True)
         if b.shape != (n,):
             raise ValueError(f"b must have shape ({n},); got {b.shape}")
-        if manifold == "euclidean":
+        if isinstance(manifold, dict):
+            manifold = manifold_from_spec(manifold)
+        if isinstance(manifold, Manifold):
+            if manifold.dim != n:
+                raise ValueError(f"manifold has dimension {manifold.dim}, but A is {n} x {n}")
+            self.manifold = manifold
+            manifold = manifold_spec(manifold)
+        elif manifold == "euclidean":
             self.manifold = Euclidean(n)
         elif manifold == "sphere":
             self.manifold = Sphere(n)
         else:
-            raise ValueError(f"unknown manifold {manifold!r}; choose 'euclidean' or 'sphere'")
+            raise ValueError(
+                f"unknown manifold {manifold!r}; choose 'euclidean', 'sphere' or a Manifold"
+            )
         self.A, self.b = A, b
         self.A.flags.writeable = False
         self.b.flags.writeable = False
@@ -67,6 +79,15 @@ class Quadratic(Energy):
 
     def params(self) -> dict:
         return {"model": "quadratic", "dim": self.dim, "manifold": self._manifold_name}
+
+    def spec_params(self) -> dict:
+        """Constructor parameters for :mod:`landscapes.spec` (random ``A`` only)."""
+        return {"dim": self.dim, "manifold": self._manifold_name}
+
+    @property
+    def seed_record(self) -> dict | None:
+        """Seed record of the random ``A`` (None when ``A`` was given)."""
+        return None if self._seed is None else dict(self._seed)
 
     def _fingerprint_payload(self):
         return [self.A.tobytes(), self.b.tobytes()]
@@ -81,3 +102,6 @@ class Quadratic(Energy):
 
     def _hvp_block(self, x, V):
         return V @ self.A
+
+
+register("Quadratic", Quadratic)

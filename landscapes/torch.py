@@ -260,7 +260,7 @@ def torch_mlp(mlp):
     }
     layers = []
     perm = []
-    for i, (w0, w1, b1) in enumerate(mlp._layout):
+    for i, (w0, w1, b1) in enumerate(mlp.layout):
         fi, fo = mlp.sizes[i], mlp.sizes[i + 1]
         layers.append(torch.nn.Linear(fi, fo))
         if i < mlp.n_layers - 1:

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from landscapes import threads
 from landscapes._validation import check_int
 from landscapes.energy import Energy
 from landscapes.io import load_npz, save_npz
 from landscapes.manifolds import Sphere
 from landscapes.random import SeedLike, as_generator, as_seed_sequence, seed_info, spawn
+from landscapes.spec import register
 
 __all__ = ["SphericalPSpin", "MixedPSpin", "COUPLING_ENSEMBLES", "available_memory"]
 
@@ -232,6 +234,10 @@ class SphericalPSpin(_PSpinBase):
             "dtype": self._dtype.name,
         }
 
+    def spec_params(self) -> dict:
+        """Constructor parameters for :mod:`landscapes.spec` (the seed is recorded apart)."""
+        return {"N": self.N, "p": self.p, "couplings": self.couplings, "dtype": self._dtype.name}
+
     def _fingerprint_payload(self):
         return [np.ascontiguousarray(self._S).view(np.uint8).reshape(-1).data]
 
@@ -258,6 +264,10 @@ class SphericalPSpin(_PSpinBase):
             Y = (Y[:, :, None] * X[:, None, :]).reshape(K, -1)
         return (Y @ self._S.reshape(-1, N * N)).reshape(K, N, N)
 
+    def _flops(self, K: int) -> float:
+        """Flops of K replicas' contraction with the couplings (2 K N^p; 2 K N^2 for p = 2)."""
+        return 2.0 * K * float(self.N) ** max(self.p, 2)
+
     def _chunks(self, K: int):
         per = (self.N ** max(self.p - 2, 1) + 2 * self.N**2) * self._dtype.itemsize
         step = max(1, int(_CHUNK_BYTES // max(per, 1)))
@@ -269,15 +279,16 @@ class SphericalPSpin(_PSpinBase):
         K = X.shape[0]
         e = np.empty(K, dtype=self._dtype)
         g = np.empty_like(X)
-        for sl in self._chunks(K):
-            Xs = X[sl]
-            if self.p == 2:
-                Mx = Xs @ self._S
-            else:
-                M = self._contract(Xs)
-                Mx = np.einsum("kij,kj->ki", M, Xs)
-            g[sl] = self.p * Mx
-            e[sl] = np.einsum("ki,ki->k", Xs, Mx)
+        with threads.kernel(self._flops(K)):
+            for sl in self._chunks(K):
+                Xs = X[sl]
+                if self.p == 2:
+                    Mx = Xs @ self._S
+                else:
+                    M = self._contract(Xs)
+                    Mx = np.einsum("kij,kj->ki", M, Xs)
+                g[sl] = self.p * Mx
+                e[sl] = np.einsum("ki,ki->k", Xs, Mx)
         return e, g
 
     def _hvp(self, X, V):
@@ -285,18 +296,21 @@ class SphericalPSpin(_PSpinBase):
         V = np.ascontiguousarray(V, dtype=self._dtype)
         out = np.empty_like(V)
         c = self.p * (self.p - 1)
-        for sl in self._chunks(X.shape[0]):
-            if self.p == 2:
-                out[sl] = c * (V[sl] @ self._S)
-            else:
-                M = self._contract(X[sl])
-                out[sl] = c * np.einsum("kij,kj->ki", M, V[sl])
+        with threads.kernel(self._flops(X.shape[0])):
+            for sl in self._chunks(X.shape[0]):
+                if self.p == 2:
+                    out[sl] = c * (V[sl] @ self._S)
+                else:
+                    M = self._contract(X[sl])
+                    out[sl] = c * np.einsum("kij,kj->ki", M, V[sl])
         return out
 
     def _hvp_block(self, x, V):
         x = np.ascontiguousarray(x, dtype=self._dtype)
-        M = self._contract(x[None])[0]
-        return (self.p * (self.p - 1)) * (np.asarray(V, dtype=self._dtype) @ M)
+        V = np.asarray(V, dtype=self._dtype)
+        with threads.kernel(self._flops(1) + 2.0 * V.shape[0] * self.N**2):
+            M = self._contract(x[None])[0]
+            return (self.p * (self.p - 1)) * (V @ M)
 
     def hessian(self, x) -> np.ndarray:
         """Dense Euclidean Hessian p(p-1) S(x^{p-2}, ., .) from one contraction."""
@@ -431,6 +445,22 @@ class MixedPSpin(_PSpinBase):
             "dtype": self._dtype.name,
         }
 
+    def spec_params(self) -> dict:
+        """Constructor parameters for :mod:`landscapes.spec` (the seed is recorded apart)."""
+        return {
+            "N": self.N,
+            "xi": {str(k): v for k, v in self._xi.items()},
+            "couplings": self.couplings,
+            "dtype": self._dtype.name,
+        }
+
+    @classmethod
+    def from_spec(cls, params: dict, seed: np.random.SeedSequence | None) -> MixedPSpin:
+        """The mixture of :meth:`spec_params` (string keys of ``xi`` allowed) and ``seed``."""
+        kw = dict(params)
+        kw["xi"] = {int(k): float(v) for k, v in kw["xi"].items()}
+        return cls(**kw, seed=seed)
+
     def _fingerprint_payload(self):
         return [c.fingerprint.encode() for c in self.components]
 
@@ -438,17 +468,19 @@ class MixedPSpin(_PSpinBase):
         e = 0.0
         g = 0.0
         for w, c in zip(self._weights, self.components, strict=True):
-            ec, gc = c._energy_and_gradient(X)
+            ec, gc = c.batch_energy_and_gradient(X)
             e = e + w * ec
             g = g + w * gc
         return e, g
 
     def _hvp(self, X, V):
-        return sum(w * c._hvp(X, V) for w, c in zip(self._weights, self.components, strict=True))
+        return sum(
+            w * c.batch_hvp(X, V) for w, c in zip(self._weights, self.components, strict=True)
+        )
 
     def _hvp_block(self, x, V):
         return sum(
-            w * c._hvp_block(x, V) for w, c in zip(self._weights, self.components, strict=True)
+            w * c.block_hvp(x, V) for w, c in zip(self._weights, self.components, strict=True)
         )
 
     def hessian(self, x) -> np.ndarray:
@@ -463,7 +495,7 @@ class MixedPSpin(_PSpinBase):
             "fingerprint": self.fingerprint,
             "seed": self.seed_record,
         }
-        arrays = {f"S{c.p}": c._S.reshape((self.N,) * c.p) for c in self.components}
+        arrays = {f"S{c.p}": c.tensor for c in self.components}
         return save_npz(path, meta, **arrays)
 
     @classmethod
@@ -487,3 +519,7 @@ class MixedPSpin(_PSpinBase):
             meta["N"], xi, couplings=meta["couplings"], dtype=meta["dtype"], _components=comps
         )
         return model._check_loaded(path, meta)
+
+
+register("SphericalPSpin", SphericalPSpin)
+register("MixedPSpin", MixedPSpin)

@@ -156,10 +156,10 @@ def test_compare_on_a_local_dask_cluster_gives_identical_tables(tmp_path):
     pytest.importorskip("distributed", reason="the dask executor needs landscapes[distributed]")
     from threadpoolctl import threadpool_limits
 
-    from analysis.compare import load_tables, run_comparison
     from analysis.config import build_config, load_toml
     from analysis.store import RunFolder
-    from analysis.tasks import ExecutorSpec
+    from analysis.studies.compare import load_tables, run_comparison
+    from analysis.sweep import ExecutorSpec
 
     cfg = tmp_path / "micro.toml"
     cfg.write_text(MICRO)

@@ -140,7 +140,7 @@ def _mlp_args(out, *extra):
 
 
 def test_descend_mlp_gd_run_folder_matches_the_model(tmp_path):
-    from analysis.commands.descend import _mlp_model
+    from analysis.studies.descend import mlp_model as _mlp_model
 
     out = tmp_path / "mlp"
     assert main(_mlp_args(out)) == 0

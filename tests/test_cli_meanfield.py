@@ -97,10 +97,11 @@ def _frames_equal(a, b):
 def test_sweep_tasks_reproduce_the_library_experiments_bit_for_bit():
     import numpy as np
 
-    from analysis.commands.meanfield import scaling_combine, scaling_plan, scaling_tasks
-    from landscapes import meanfield as mf
+    from analysis.studies import meanfield as mf
+    from analysis.studies.meanfield import scaling_combine, scaling_plan, scaling_tasks
+    from landscapes.meanfield import one_neuron_teacher
 
-    data = mf.one_neuron_teacher(20, 3, seed=0)
+    data = one_neuron_teacher(20, 3, seed=0)
     cases = [
         ("lln", (6, 12), {}, dict(data=data)),
         ("clt", (8, 16), {"dynamics": "online_sgd"}, dict(data=data, dynamics="online_sgd")),

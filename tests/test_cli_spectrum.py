@@ -46,7 +46,7 @@ def test_spectrum_pspin_writes_run_folder_and_resumes(tmp_path):
 def test_saddle_finder_returns_critical_points():
     """``--at saddle`` (find_point): Levenberg-Marquardt on |rgrad| converges to a critical
     point (tested on the library function: the CLI path is the pspin test above)."""
-    from analysis.commands.spectrum import find_point
+    from analysis.studies.spectrum import find_point
     from pspin import SphericalPSpin
 
     model = SphericalPSpin(40, 3, seed=0)

@@ -9,12 +9,15 @@ transaction; a rerun replaces, never duplicates), and writes a run folder with t
 (``edges.csv``, ``minima.csv``), the tree (``tree.json``), the disconnectivity graph
 (``disconnectivity.png``) and the barrier between the two lowest minima along the geodesic
 and along a climbing-image nudged elastic band, whose top is refined by Newton into an
-index-1 saddle (``barrier.csv``, ``barriers.png``).
+index-1 saddle (``barrier.csv``, ``barriers.png``). The study is
+:func:`analysis.studies.connect.run_connect`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from pspin import theory
 
 __all__ = ["register", "run"]
 
@@ -42,18 +45,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from analysis.catalogue import Catalogue
-    from analysis.connectivity import (
-        connect_minima,
-        connections_from_catalogue,
-        disconnectivity_tree,
-    )
-    from analysis.critical import _batch_seed, census
+    """Run ``connect pspin``; returns the exit status."""
     from analysis.plots import use_agg
-    from analysis.plots.critical import plot_disconnectivity
+    from analysis.plots.critical import plot_barriers, plot_disconnectivity
     from analysis.store import RunFolder
-    from landscapes.random import as_seed_sequence
-    from pspin import SphericalPSpin
+    from analysis.studies.connect import run_connect
 
     if args.N < 2 or args.p < 2:
         raise ValueError("--N and --p must be >= 2")
@@ -72,62 +68,64 @@ def run(args) -> int:
     }
     rf = RunFolder(args.out, "connect", config, resume=args.resume)
     db = args.db or str(rf.file("census.sqlite"))
-    root = as_seed_sequence(args.seed)
-    # the same disorder sample and search seed as `landscapes census pspin --seed S`
-    model_seed = _batch_seed(_batch_seed(root, 0), args.sample)
-    search_seed = _batch_seed(_batch_seed(root, 1), args.sample)
-    model = SphericalPSpin(args.N, args.p, seed=model_seed)
-    fp = model.fingerprint
-    with Catalogue(db) as cat:
-        pts = cat.points(fp)
-        ran_census = False
-        if pts["id"].size == 0:
-            print(f"no points of this sample in {db}: running its census first")
-            census(model, seed=search_seed, catalogue=cat, max_time=args.max_time)
-            pts = cat.points(fp)
-            ran_census = True
-        n_sad = int(np.sum(pts["index"] == 1))
-        stored = {r[0] for r in cat.connections(fp)}
-        sad_ids = set(pts["id"][pts["index"] == 1].tolist())
-        if sad_ids and sad_ids <= stored:
-            conn = connections_from_catalogue(cat, fp)
-            how = "read from the catalogue (all saddles already connected)"
-        else:
-            conn = connect_minima(model, pts["coords"], pts["index"])
-            info = cat.add_connections(model, conn)
-            conn = connections_from_catalogue(cat, fp)
-            how = f"computed and stored ({info['n_new_points']} new minima added)"
-    if conn is None:  # pragma: no cover - add_connections always stores at least one row
-        raise ValueError(f"no connections stored for this sample in {db}")
-    ends = conn.ends
-    em = conn.minima_energies
-    edges = {
-        "saddle": np.arange(ends.shape[0]),
-        "min_a": ends[:, 0],
-        "min_b": ends[:, 1],
-        "saddle_energy": conn.saddle_energies,
-        "barrier_from_a": np.where(ends[:, 0] >= 0, conn.saddle_energies - em[ends[:, 0]], np.nan),
-        "barrier_from_b": np.where(ends[:, 1] >= 0, conn.saddle_energies - em[ends[:, 1]], np.nan),
-    }
-    rf.write_table("edges.csv", edges)
+    study = run_connect(
+        N=args.N,
+        p=args.p,
+        seed=args.seed,
+        sample=args.sample,
+        levels=args.levels,
+        max_time=args.max_time,
+        db=db,
+    )
+    conn, model = study.conn, study.model
+    ends, em = conn.ends, conn.minima_energies
+    rf.write_table("edges.csv", study.edges_table())
     rf.write_table("minima.csv", {"minimum": np.arange(em.size), "energy": em})
     rf.write_arrays("connections.npz", minima=conn.minima, saddles=conn.saddles, ends=ends)
-    tree = disconnectivity_tree(conn, levels=args.levels)
-    rf.write_json("tree.json", tree.to_dict())
+    rf.write_json("tree.json", study.tree.to_dict())
     use_agg()
-    e_inf = -2.0 * np.sqrt((args.p - 1) / args.p)
+    e_inf = -float(theory.threshold_energy(args.p))
     fig = plot_disconnectivity(
-        tree,
+        study.tree,
         title=f"spherical {args.p}-spin, N = {args.N}, seed {args.seed} sample {args.sample}",
         reference_lines={"threshold -E_inf (N → ∞)": e_inf},
     )
     rf.save_figure("disconnectivity.png", fig)
-    bar_lines = _barrier(rf, model, conn)
+    b = study.barrier
+    if b is None:
+        bar_lines = ["one minimum only: no barrier to compute"]
+    else:
+        rf.write_table("barrier.csv", b.table())
+        rf.save_figure(
+            "barriers.png",
+            plot_barriers(
+                {
+                    f"minima {b.i} -> {b.j}": (
+                        "H/N (energy per spin)",
+                        {"geodesic": b.geodesic, "nudged elastic band (climbing image)": b.neb},
+                    )
+                },
+                title="energy along paths between the two lowest minima",
+            ),
+        )
+        if b.saddle_ok:
+            found = f"index-1 saddle at {b.saddle_energy:.6f}" + (
+                f", the stored saddle {b.nearest} joining "
+                f"{tuple(int(e) for e in conn.ends[b.nearest])}"
+                if b.known
+                else ""
+            )
+        else:
+            found = f"no index-1 saddle ({b.verified.kind[0]}, index {b.verified.indices[0]})"
+        bar_lines = [
+            f"barrier {b.i} -> {b.j}: geodesic max {b.geodesic.e_max:.6f}, NEB max "
+            f"{b.neb.e_max:.6f} (converged {b.neb.converged}); Newton from the NEB top: " + found
+        ]
     n_bad = int(np.sum((ends < 0).any(axis=1)))
     lines = [
-        f"spherical {args.p}-spin N = {args.N}, fingerprint {fp[:12]}",
-        f"catalogue: {db}" + (" (census run now)" if ran_census else ""),
-        f"{em.size} minima, {n_sad} index-1 saddles; connections {how}",
+        f"spherical {args.p}-spin N = {args.N}, fingerprint {model.fingerprint[:12]}",
+        f"catalogue: {db}" + (" (census run now)" if study.ran_census else ""),
+        f"{em.size} minima, {study.n_saddles} index-1 saddles; connections {study.how}",
         f"graph: {conn.graph.number_of_edges()} edges, {conn.n_components} connected component(s)"
         + (f"; {n_bad} saddles whose descent reached no verified minimum" if n_bad else ""),
         f"lowest minimum {em.min():.6f}, highest saddle {conn.saddle_energies.max():.6f} (H/N)",
@@ -143,56 +141,3 @@ def run(args) -> int:
     print(text, end="")
     print(f"run folder: {rf.path}")
     return 0
-
-
-def _barrier(rf, model, conn) -> list[str]:
-    """Geodesic and NEB paths between the two lowest minima; figure, table, report lines."""
-    from analysis.barriers import linear_path, nudged_elastic_band, refine_saddle
-    from analysis.plots.critical import plot_barriers
-
-    if conn.minima.shape[0] < 2:
-        return ["one minimum only: no barrier to compute"]
-    i, j = np.argsort(conn.minima_energies)[:2]
-    geo = linear_path(model, conn.minima[i], conn.minima[j])
-    neb = nudged_elastic_band(model, conn.minima[i], conn.minima[j])
-    x, v = refine_saddle(model, neb.x_max)
-    ok = bool(v.kind[0] == "critical" and v.indices[0] == 1)
-    e_sad = float(v.energies[0] / model.scale)
-    d = np.linalg.norm(conn.saddles - x, axis=1)
-    k = int(np.argmin(d))
-    known = bool(d[k] <= 1e-6 * np.sqrt(model.dim))
-    rf.write_table(
-        "barrier.csv",
-        {
-            "path": ["geodesic", "neb"],
-            "max_energy": [geo.e_max, neb.e_max],
-            "barrier_from_lowest": [geo.barrier, neb.barrier],
-            "converged": [True, neb.converged],
-        },
-    )
-    rf.save_figure(
-        "barriers.png",
-        plot_barriers(
-            {
-                f"minima {i} -> {j}": (
-                    "H/N (energy per spin)",
-                    {"geodesic": geo, "nudged elastic band (climbing image)": neb},
-                )
-            },
-            title="energy along paths between the two lowest minima",
-        ),
-    )
-    return [
-        f"barrier {i} -> {j}: geodesic max {geo.e_max:.6f}, NEB max {neb.e_max:.6f} "
-        f"(converged {neb.converged}); Newton from the NEB top: "
-        + (
-            f"index-1 saddle at {e_sad:.6f}"
-            + (
-                f", the stored saddle {k} joining {tuple(int(e) for e in conn.ends[k])}"
-                if known
-                else ""
-            )
-            if ok
-            else f"no index-1 saddle ({v.kind[0]}, index {v.indices[0]})"
-        )
-    ]

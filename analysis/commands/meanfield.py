@@ -1,21 +1,18 @@
 """``landscapes meanfield``: the law of large numbers, the CLT and the limit of mean-field networks.
 
 ``landscapes meanfield lln|clt|limit|landscape [--widths ...] [--seeds S] [--seed K] [--out DIR]``
-runs one experiment of :mod:`landscapes.meanfield` (or
-:func:`analysis.meanfield_landscape.landscape_experiment`) and writes a run folder: the tidy
-table (``table.csv``), the per-width summary (``summary.csv``), the fitted slopes with their
+runs one experiment of :mod:`analysis.studies.meanfield` as a sweep of per-width tasks
+(:func:`~analysis.studies.meanfield.plan_experiment`,
+:func:`~analysis.studies.meanfield.run_experiment`) and writes a run folder: the tidy table
+(``table.csv``), the per-width summary (``summary.csv``), the fitted slopes with their
 bootstrap standard errors (``result.json``), a short ``report.md`` and log-log figures with the
 fit, its band and the theoretical slope.
 
-Each experiment is a sweep of :class:`analysis.tasks.Task` s, one per width (all seeds of a
-width batched in one task; for ``clt`` one per (dynamics, width); for ``lln`` and
-``landscape`` one more for the wide reference, for ``limit`` one for the exact limit, for
-``landscape`` one per p-spin size). Task *j* gets the same seed stream that
-:func:`landscapes.meanfield.lln_experiment` (and the others) give width *j*, so the tables are
-those of the library functions, bit for bit, whichever executor runs the tasks
-(``--scheduler local:N`` or ``tcp://HOST:PORT`` for Dask, ``--executor processes``).
-Every task is stored as it completes: ``--resume DIR`` runs only the missing widths, then
-recomputes the (cheap) bootstrap and fits from the stored observables.
+The tables are those of the library functions (``lln_experiment`` and the others), bit for
+bit, whichever executor runs the tasks (``--scheduler local:N`` or ``tcp://HOST:PORT`` for
+Dask, ``--executor processes``). Every task is stored as it completes: ``--resume DIR`` runs
+only the missing widths, then recomputes the (cheap) bootstrap and fits from the stored
+observables.
 """
 
 from __future__ import annotations
@@ -24,26 +21,10 @@ import argparse
 
 import numpy as np
 
-from analysis.tasks import SweepError, Task, add_executor_arguments, executor_from_args
-from landscapes import meanfield as mf
-from landscapes.random import as_seed_sequence, seed_from_info, seed_info
+from analysis.studies.meanfield import DEFAULT_WIDTHS, plan_experiment, run_experiment
+from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
 
-__all__ = [
-    "register",
-    "run",
-    "scaling_plan",
-    "scaling_tasks",
-    "scaling_combine",
-    "width_task",
-    "limit_solution_task",
-]
-
-_DEFAULT_WIDTHS = {
-    "lln": [25, 50, 100, 200, 400],
-    "clt": [50, 100, 200, 400, 800],
-    "limit": [16, 32, 64, 128, 256, 512],
-    "landscape": [16, 32, 64, 128],
-}
+__all__ = ["register", "run"]
 
 
 def register(subparsers) -> None:
@@ -68,7 +49,7 @@ def register(subparsers) -> None:
             type=int,
             nargs="+",
             default=None,
-            help=f"widths N (default {' '.join(map(str, _DEFAULT_WIDTHS[name]))})",
+            help=f"widths N (default {' '.join(map(str, DEFAULT_WIDTHS[name]))})",
         )
         q.add_argument("--seeds", type=int, default=40, help="seeds per width (default 40)")
         q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
@@ -126,171 +107,6 @@ def _scalar_extra(extra: dict) -> dict:
     return out
 
 
-# ---------------------------------------------------------------------------- the sweep
-_WIDTH_FUNC = "analysis.commands.meanfield:width_task"
-_LIMIT_FUNC = "analysis.commands.meanfield:limit_solution_task"
-
-
-def _data(config: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The training data named by a task configuration (rebuilt on the worker)."""
-    if config["data"] == "one_neuron_teacher":
-        return mf.as_data(mf.one_neuron_teacher(config["n_samples"], config["d"], seed=0))
-    if config["data"] == "line_teacher":
-        return mf.as_data(mf.line_teacher())
-    raise ValueError(f"unknown data {config['data']!r}")
-
-
-def _test_inputs(kind: str, d: int, n_test: int | None, test_seed) -> np.ndarray:
-    if kind == "limit":
-        return mf.scaling_test_inputs("limit", d)
-    return mf.scaling_test_inputs(kind, d, n_test=n_test, seed=test_seed)
-
-
-def width_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
-    """Sweep task: all seeds of one width of a mean-field experiment, batched.
-
-    Config: ``kind`` (lln, clt, limit), ``width``, ``seeds`` (how many), ``data`` (and its
-    ``n_samples``, ``d``), ``activation``, ``init`` (recorded; the kind implies it),
-    ``dynamics``, ``eps``, ``alpha``, ``T``, ``n_records``, ``n_test`` and ``test_seed``
-    (record of the test inputs' stream). Runs :func:`landscapes.meanfield.scaling_width`
-    with ``seed`` as the width's stream.
-
-    Returns no meta and its observables, one row per seed (lln, limit: ``output``,
-    ``mean_abs_c`` or ``mean_c2``, ``mean_w2``, ``loss_curve``; clt: ``output``,
-    ``final_loss``).
-    """
-    X, y = _data(config)
-    test_seed = seed_from_info(config["test_seed"]) if "test_seed" in config else None
-    Xt = _test_inputs(config["kind"], X.shape[1], config.get("n_test"), test_seed)
-    obs = mf.scaling_width(
-        config["kind"],
-        (X, y),
-        int(config["width"]),
-        int(config["seeds"]),
-        seed,
-        Xt,
-        **mf.scaling_width_params(config),
-    )
-    return {}, obs
-
-
-def limit_solution_task(config: dict, seed: np.random.SeedSequence) -> tuple[dict, dict]:
-    """Sweep task: the exact mean-field limit (:func:`landscapes.meanfield.limit_solution`).
-
-    Deterministic (the seed is not used). Returns meta ``{nodes, quadrature_error}`` and
-    arrays ``times``, ``loss``, ``outputs``, ``mean_c2``, ``mean_w2``.
-    """
-    lim = mf.limit_solution(
-        _data(config),
-        activation=config["activation"],
-        eps=config["eps"],
-        T=config["T"],
-        n_records=int(config["n_records"]),
-        nodes=int(config["nodes"]),
-    )
-    meta = {"nodes": int(lim.nodes), "quadrature_error": float(lim.quadrature_error)}
-    arrays = {k: getattr(lim, k) for k in _LIMIT_ARRAYS}
-    return meta, arrays
-
-
-_LIMIT_ARRAYS = ("times", "loss", "outputs", "mean_c2", "mean_w2")
-
-
-def scaling_plan(
-    kind: str,
-    widths,
-    seeds: int,
-    seed: int,
-    *,
-    dynamics: str = "gd",
-    n_samples: int = 200,
-    d: int = 5,
-    **kw,
-) -> dict:
-    """Validated parameters of one lln / clt / limit experiment, as the library would run it.
-
-    ``kw`` overrides the keyword defaults of the library function (``eps``, ``T``,
-    ``n_boot``, ``alpha``...). lln and clt train on ``one_neuron_teacher(n_samples, d,
-    seed=0)``, limit on ``line_teacher()``. ``config`` is the result's configuration
-    (:func:`landscapes.meanfield.scaling_config`).
-    """
-    if kind not in mf.SCALING_KINDS:
-        raise ValueError(f"unknown experiment {kind!r}; choose one of {mf.SCALING_KINDS}")
-    if kind == "clt":
-        kw = {**kw, "dynamics": dynamics}
-    elif dynamics != "gd":
-        raise ValueError(f"the {kind} experiment trains with gd; got dynamics={dynamics!r}")
-    data = "line_teacher" if kind == "limit" else "one_neuron_teacher"
-    X, _ = _data({"data": data, "n_samples": n_samples, "d": d})
-    config = mf.scaling_config(kind, widths, seeds, seed, n_samples=X.shape[0], d=X.shape[1], **kw)
-    return {
-        "kind": kind,
-        "seed": seed,
-        "data": data,
-        "n_samples": n_samples,
-        "d": d,
-        "config": config,
-    }
-
-
-def scaling_tasks(plan: dict) -> list[Task]:
-    """The tasks of a :func:`scaling_plan`: one per width, in width order, then the reference
-    (lln: ``ref_seeds`` nets of width ``ref_factor * max(widths)``) or the exact limit
-    (limit). Seeds: the library's streams (:func:`landscapes.meanfield.scaling_streams`)."""
-    kind, cfg = plan["kind"], plan["config"]
-    ws, S = cfg["widths"], cfg["seeds"]
-    streams = mf.scaling_streams(kind, len(ws), plan["seed"])
-    base = {
-        "kind": kind,
-        "data": plan["data"],
-        "init": "uniform" if kind == "limit" else "gaussian",
-        **mf.scaling_width_params(cfg),
-    }
-    if plan["data"] == "one_neuron_teacher":
-        base.update(n_samples=plan["n_samples"], d=plan["d"])
-    if "test" in streams:
-        base.update(n_test=cfg["n_test"], test_seed=seed_info(streams["test"]))
-    tasks = [
-        Task(_WIDTH_FUNC, {**base, "width": N, "seeds": S}, seed_info(s))
-        for N, s in zip(ws, streams["widths"], strict=True)
-    ]
-    if kind == "lln":
-        ref = {**base, "width": cfg["ref_width"], "seeds": cfg["ref_seeds"], "reference": True}
-        tasks.append(Task(_WIDTH_FUNC, ref, seed_info(streams["reference"])))
-    if kind == "limit":
-        lcfg = {k: base[k] for k in ("data", "activation", "eps", "T", "n_records")}
-        lcfg["nodes"] = cfg["nodes"]
-        tasks.append(Task(_LIMIT_FUNC, lcfg, seed_info(as_seed_sequence(plan["seed"]))))
-    return tasks
-
-
-def scaling_combine(plan: dict, results: list[tuple[dict, dict]]) -> mf.ScalingResult:
-    """The :class:`landscapes.meanfield.ScalingResult` of a plan from its tasks' results.
-
-    ``results`` are the ``(meta, arrays)`` of :func:`scaling_tasks` in order. The
-    bootstrap and fits are the library's (:func:`landscapes.meanfield.lln_combine`,
-    ``clt_combine``, ``limit_combine``, with the library's streams), so the result is that
-    of ``lln_experiment`` (and the others), bit for bit.
-    """
-    kind, cfg = plan["kind"], plan["config"]
-    n = len(cfg["widths"])
-    if len(results) != n + (kind != "clt"):
-        raise ValueError(f"expected the results of {n + (kind != 'clt')} tasks; got {len(results)}")
-    streams = mf.scaling_streams(kind, n, plan["seed"])
-    obs = [arrays for _, arrays in results[:n]]
-    boot = streams["bootstrap"]
-    if kind == "limit":
-        meta, la = results[n]
-        lim = mf.MeanFieldLimit(
-            *(la[k] for k in _LIMIT_ARRAYS), int(meta["nodes"]), float(meta["quadrature_error"])
-        )
-        return mf.limit_combine(cfg, obs, lim, bootstrap_seed=boot)
-    Xt = _test_inputs(kind, cfg["d"], cfg["n_test"], streams["test"])
-    if kind == "lln":
-        return mf.lln_combine(cfg, obs, results[n][1], bootstrap_seed=boot, test_X=Xt)
-    return mf.clt_combine(cfg, obs, bootstrap_seed=boot, test_X=Xt)
-
-
 def _check_args(args) -> None:
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be >= 1; got {args.threads}")
@@ -302,10 +118,9 @@ def run(args: argparse.Namespace) -> int:
     """Run one mean-field experiment (a sweep of per-width tasks) and write its run folder."""
     from analysis.plots import use_agg
     from analysis.store import RunFolder
-    from analysis.tasks import load_results
 
     exp = args.experiment
-    widths = args.widths or _DEFAULT_WIDTHS[exp]
+    widths = args.widths or DEFAULT_WIDTHS[exp]
     _check_args(args)
     spec = executor_from_args(args)
     config = {
@@ -317,63 +132,27 @@ def run(args: argparse.Namespace) -> int:
         "eps": args.eps,
         "n_boot": args.n_boot,
     }
+    options = {}
     for k in ("dynamics", "alpha", "n_samples", "d", "fit_min_width"):
         if hasattr(args, k):
-            config[k] = getattr(args, k)
-    kw = {"n_boot": args.n_boot}
-    if args.T is not None:
-        kw["T"] = args.T
-    if args.eps is not None:
-        kw["eps"] = args.eps
-    if exp == "landscape":
-        from analysis.meanfield_landscape import landscape_plan, landscape_tasks
-
-        if args.seeds < 4:
-            raise ValueError(
-                f"meanfield landscape needs --seeds >= 4 (seed pairs for the coupled excess "
-                f"estimator); got {args.seeds}"
-            )
-        kw.update(n_samples=args.n_samples, d=args.d, fit_min_width=args.fit_min_width)
-        plans = {"landscape": landscape_plan(widths, args.seeds, args.seed, **kw)}
-        tasks = {"landscape": landscape_tasks(plans["landscape"])}
-    else:
-        data_kw = {"n_samples": args.n_samples, "d": args.d} if exp in ("lln", "clt") else {}
-        tags = list(dict.fromkeys(args.dynamics)) if exp == "clt" else [exp]
-        plans = {}
-        for tag in tags:
-            extra = {"dynamics": tag, "alpha": args.alpha} if exp == "clt" else {}
-            dyn = extra.pop("dynamics", "gd")
-            plans[tag] = scaling_plan(
-                exp, widths, args.seeds, args.seed, dynamics=dyn, **data_kw, **kw, **extra
-            )
-        tasks = {tag: scaling_tasks(plan) for tag, plan in plans.items()}
+            config[k] = options[k] = getattr(args, k)
+    plan = plan_experiment(
+        exp, widths, args.seeds, args.seed, T=args.T, eps=args.eps, n_boot=args.n_boot, **options
+    )
     out = args.resume or args.out
     folder = RunFolder(out, f"meanfield-{exp}", config, resume=args.resume is not None)
     use_agg()
-    every = [t for ts in tasks.values() for t in ts]
-    limiter = None
-    if args.threads is not None:
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(args.threads)
     try:
-        sweep = spec.run(every, folder, desc=f"meanfield {exp}")
+        results, sweep = run_experiment(plan, folder, spec, threads=args.threads)
     except SweepError as exc:
         print(str(exc))
         print(f"run folder: {folder.path}")
         return 1
-    finally:
-        if limiter is not None:
-            limiter.unregister()
     lines = [f"# meanfield {exp}", "", f"widths {widths}, {args.seeds} seeds, seed {args.seed}", ""]
     lines += [f"tasks: {sweep.summary()}", ""]
     if exp == "landscape":
-        from analysis.meanfield_landscape import landscape_combine
-
-        res = landscape_combine(plans["landscape"], load_results(folder, tasks["landscape"]))
-        return _write_landscape(folder, res, lines)
-    for tag, plan in plans.items():
-        res = scaling_combine(plan, load_results(folder, tasks[tag]))
+        return _write_landscape(folder, results["landscape"], lines)
+    for tag, res in results.items():
         folder.write_table(f"{tag}/table.csv", res.table)
         folder.write_table(f"{tag}/summary.csv", res.summary)
         arrays = {}

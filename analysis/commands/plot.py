@@ -48,28 +48,20 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _energy(args):
-    from analysis.compare import ModelTask, build_energy
+def _spec(args) -> tuple[dict, dict]:
+    """The model spec of ``--model``/``--size`` and its GD protocol (validated)."""
     from analysis.config import preset
+    from analysis.studies.compare import ModelTask, network_spec, pspin_spec
 
     if args.model == "pspin":
-        from pspin import SphericalPSpin
-
         if args.size < 4 or args.size > 400:
             raise ValueError(f"--size for the p-spin must be in 4..400; got {args.size}")
-        return SphericalPSpin(args.size, args.p, seed=args.seed), dict(step=0.2, gtol=1e-4)
+        return pspin_spec(args.size, args.p, args.seed), dict(step=0.2, gtol=1e-4)
     if args.size < 1:
         raise ValueError(f"--size (hidden width) must be >= 1; got {args.size}")
     cfg = preset("default")
     cfg["seed"] = args.seed
-    return build_energy(cfg, ModelTask(args.model, args.size), args.seed), dict(step=0.5, gtol=1e-4)
-
-
-def _minima(energy, gd: dict, steps: int, seed: int, k: int):
-    from analysis.dynamics import gradient_descent
-
-    x0 = energy.random_point(seed, size=k)
-    return gradient_descent(energy, x0, max_steps=steps, progress=None, **gd)
+    return network_spec(cfg, ModelTask(args.model, args.size), args.seed), dict(step=0.5, gtol=1e-4)
 
 
 def _slice_or_path(args) -> int:
@@ -77,69 +69,40 @@ def _slice_or_path(args) -> int:
 
     from analysis.plots import slices as psl
     from analysis.plots import use_agg
-    from analysis.slices import path_between, slice_1d, slice_2d
     from analysis.store import RunFolder
+    from analysis.studies.compare import path_between_minima, slice_at_minimum
+    from landscapes.spec import build
 
-    use_agg()
     if args.points < 3:
         raise ValueError(f"--points must be >= 3; got {args.points}")
-    energy, gd = _energy(args)
+    half = args.span if args.span is not None else (np.pi / 2 if args.model == "pspin" else 1.0)
+    if half <= 0:
+        raise ValueError(f"--span must be > 0; got {half}")
+    spec, gd = _spec(args)
     config = {
         k: getattr(args, k)
         for k in ("target", "model", "size", "p", "seed", "points", "span", "steps")
     }
     run = RunFolder(args.out, f"plot-{args.target}", config)
-    r = _minima(energy, gd, args.steps, args.seed, 2 if args.target == "path" else 1)
-    sphere = args.model == "pspin"
-    half = args.span if args.span is not None else (np.pi / 2 if sphere else 1.0)
-    if half <= 0:
-        raise ValueError(f"--span must be > 0; got {half}")
-    meta = {
-        "family": args.model,
-        "size": args.size,
-        "intensive_name": getattr(energy, "intensive_name", "energy"),
-        "converged": r.converged.tolist(),
-        "endpoint_energies": r.intensive.tolist(),
-    }
+    energy = build(spec)
+    common = dict(gd=gd, steps=args.steps, seed=args.seed, points=args.points)
+    use_agg()
     if args.target == "slice":
-        s2 = slice_2d(
-            energy, r.x[0], span=(-half, half), n_points=min(args.points, 31), seed=args.seed
-        )
-        curves = [
-            slice_1d(
-                energy,
-                r.x[0],
-                direction=d,
-                span=(-half, half),
-                n_points=args.points,
-                normalization="auto" if sphere else "none",
-            )
-            for d in s2.directions
-        ]
-        meta.update(normalization=s2.normalization, coordinate=s2.coordinate)
-        arrays = {
-            "alphas": curves[0].alphas,
-            "slice1d": np.stack([c.energies for c in curves]),
-            "grid": s2.alphas,
-            "slice2d": s2.energies,
-            "directions": s2.directions,
-            "x": r.x[0],
-        }
+        meta, arrays = slice_at_minimum(energy, half=half, **common)
+        meta = {"family": args.model, "size": args.size, **meta}
         run.write_arrays("arrays/slice.npz", **arrays)
         run.write_json("slice.json", meta)
         run.save_figure("figures/slice_1d.png", psl.plot_slices_1d([(meta, arrays)]))
         run.save_figure("figures/slice_2d.png", psl.plot_slices_2d([(meta, arrays)]))
     else:
-        path = path_between(energy, r.x[0], r.x[1], n_points=args.points)
-        meta.update(path_kind=path.kind, path_length=path.length, barrier=path.barrier)
-        arrays = {"path_t": path.t, "path": path.energies, "x": r.x}
+        meta, arrays = path_between_minima(energy, **common)
+        meta = {"family": args.model, "size": args.size, **meta}
         run.write_arrays("arrays/path.npz", **arrays)
         run.write_json("path.json", meta)
         run.save_figure("figures/path.png", psl.plot_paths([(meta, arrays)]))
-    if not r.converged.all():
-        print(
-            f"note: {int((~r.converged).sum())} GD endpoint(s) did not reach gtol in {args.steps} steps"
-        )
+    unconverged = len(meta["converged"]) - sum(meta["converged"])
+    if unconverged:
+        print(f"note: {unconverged} GD endpoint(s) did not reach gtol in {args.steps} steps")
     print(f"figures: {run.path / 'figures'}")
     return 0
 
@@ -148,8 +111,8 @@ def run(args) -> int:
     """Dispatch: a run folder is redrawn; 'slice' and 'path' compute and draw."""
     if args.target in ("slice", "path"):
         return _slice_or_path(args)
-    from analysis.commands.compare import make_figures_and_report
     from analysis.store import RunFolder
+    from analysis.studies.compare import make_figures_and_report
 
     if not Path(args.target).is_dir():
         raise ValueError(f"{args.target!r} is neither 'slice', 'path' nor a run folder")

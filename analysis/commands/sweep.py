@@ -19,17 +19,9 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from analysis.store import RunFolder
-from analysis.tasks import (
-    SweepError,
-    add_executor_arguments,
-    executor_from_args,
-    make_tasks,
-    model_spec,
-    results_table,
-)
+from analysis.studies.pspin_descent import sweep_tables, sweep_tasks
+from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
 
 _EXEC_KEYS = ("executor", "scheduler", "retries", "workers")
 
@@ -76,38 +68,13 @@ def register(subparsers) -> None:
     common(q)
 
 
-def _positive(args, *names):
-    for n in names:
-        v = getattr(args, n)
-        if v < 1:
-            raise ValueError(f"--{n.replace('_', '-')} must be >= 1; got {v}")
-
-
-def _tasks(args):
-    if args.kind == "census":
-        _positive(args, "samples", "batch_size", "max_starts")
-        if args.N < 2 or args.p < 2:
-            raise ValueError(f"--N and --p must be >= 2; got N={args.N}, p={args.p}")
-        cfg = {"N": args.N, "p": args.p, "batch_size": args.batch_size}
-        cfg["max_starts"] = args.max_starts
-        func = "analysis.tasks:pspin_critical_census_task"
-        return make_tasks(func, [cfg] * args.samples, args.seed)
-    if args.kind == "descent":
-        _positive(args, "tasks", "replicas")
-        if args.steps < 0 or not args.lr > 0:
-            raise ValueError(f"--steps must be >= 0 and --lr > 0; got {args.steps}, {args.lr}")
-        from pspin.model import SphericalPSpin
-
-        # built once here for its fingerprint; workers rebuild it from the spec
-        spec = model_spec(SphericalPSpin(args.N, args.p, seed=args.model_seed))
-        cfg = {"model": spec, "replicas": args.replicas, "steps": args.steps, "lr": args.lr}
-        cfg["gtol"] = args.gtol
-        return make_tasks("analysis.tasks:pspin_descent_task", [cfg] * args.tasks, args.seed)
-    _positive(args, "tasks")
-    if args.sleep < 0:
-        raise ValueError(f"--sleep must be >= 0; got {args.sleep}")
-    cfg = {"n": 4, "sleep": args.sleep}
-    return make_tasks("analysis.tasks:echo_task", [cfg] * args.tasks, args.seed)
+def _params(args) -> dict:
+    names = {
+        "census": ("N", "p", "samples", "batch_size", "max_starts"),
+        "descent": ("N", "p", "model_seed", "tasks", "replicas", "steps", "lr", "gtol"),
+        "echo": ("tasks", "sleep"),
+    }[args.kind]
+    return {n: getattr(args, n) for n in names}
 
 
 def _config(args) -> dict:
@@ -118,7 +85,7 @@ def _config(args) -> dict:
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; exit status 1 when some tasks failed (they are listed)."""
     spec = executor_from_args(args)
-    tasks = _tasks(args)
+    tasks = sweep_tasks(args.kind, _params(args), args.seed)
     rf = RunFolder(args.out, f"sweep-{args.kind}", _config(args), resume=args.resume)
     print(f"run folder: {rf.path} ({len(tasks)} tasks, {spec.executor})")
     try:
@@ -136,28 +103,10 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"- FAILED: {len(res.failed)} tasks (failures.json); rerun with --resume")
         lines += [f"  - {f}" for f in res.failed]
     else:
-        table = results_table(rf, tasks)
-        rf.write_table("results.csv", table)
-        lines.append("- results: results.csv (one row per task, in task order)")
-        if args.kind == "census":
-            counts = np.stack([rf.load_task(t.key)[1]["counts_by_index"] for t in tasks])
-            S = counts.shape[0]
-            mean = counts.mean(axis=0)
-            se = counts.std(axis=0, ddof=1) / np.sqrt(S) if S > 1 else np.full_like(mean, np.nan)
-            rf.write_table(
-                "counts_by_index.csv",
-                {"index": np.arange(counts.shape[1]), "mean": mean, "stderr": se},
-            )
-            lines.append(
-                f"- mean number of critical points per sample: {counts.sum(1).mean():.3f} "
-                f"(counts_by_index.csv); complete certificates: "
-                f"{int(table['complete'].sum())}/{S}"
-            )
-        elif args.kind == "descent":
-            lines.append(
-                f"- final energy per spin H/N: mean {table['e_mean'].mean():.6f}, "
-                f"lowest {table['e_min'].min():.6f}"
-            )
+        tables, more = sweep_tables(args.kind, rf, tasks)
+        for name, table in tables.items():
+            rf.write_table(name, table)
+        lines += more
     rf.write_text("report.md", "\n".join(lines) + "\n")
     print("\n".join(lines[2:]))
     return 1 if res.failed else 0

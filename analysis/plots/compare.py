@@ -1,6 +1,6 @@
 """Figures of ``landscapes compare``, drawn from stored tables and arrays only (no recomputation).
 
-Every function takes the output of :func:`analysis.compare.load_tables` (and theory lines as
+Every function takes the output of :func:`analysis.studies.compare.load_tables` (and theory lines as
 plain numbers) and returns a matplotlib figure in the package style.
 """
 
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.compare import MODEL_LABELS
+import pspin.theory
 from analysis.plots import new_figure
+from analysis.studies.compare.models import MODEL_LABELS
 
 __all__ = [
     "FAMILY_ORDER",
@@ -273,14 +274,13 @@ def plot_spectra(tables: dict, theory: dict | None = None, p: int = 3):
                 label=f"eigenvalues, {n_end} endpoint(s)",
             )
             if theory:
-                from analysis.spectrum import semicircle_pdf
-
                 u = float(np.mean(a["spec_energy"]))
+                law = pspin.theory.hessian_spectrum(u, p)
                 R = theory["radius"]
                 t = np.linspace(-p * u - R * 1.05, -p * u + R * 1.05, 400)
                 ax.plot(
                     t,
-                    semicircle_pdf(t, -p * u, R),
+                    law.density(t),
                     "k-",
                     lw=1.5,
                     label=f"semicircle at $-pu$ = {-p * u:.2f}, R = {R:.2f}",
@@ -390,16 +390,10 @@ def plot_overlaps(tables: dict):
 def index_fraction_theory(u, p: int) -> np.ndarray:
     """``alpha(u)``: the share of negative Hessian eigenvalues at a critical point of H/N = u.
 
-    From :func:`pspin.theory.index_fraction` when it is there; otherwise the same closed
-    form, the semicircle CDF at 0 (centre -p u, radius 2 sqrt(p(p-1))).
+    :func:`pspin.theory.index_fraction`: the semicircle CDF at 0 (centre -p u, radius
+    2 sqrt(p(p-1))).
     """
-    try:
-        from pspin.theory import index_fraction
-
-        return np.asarray(index_fraction(np.asarray(u, dtype=float), p), dtype=float)
-    except (ImportError, AttributeError):  # pragma: no cover - depends on pspin.theory
-        t = np.clip(p * np.asarray(u, dtype=float) / (2 * np.sqrt(p * (p - 1))), -1, 1)
-        return 0.5 + (t * np.sqrt(1 - t * t) + np.arcsin(t)) / np.pi
+    return np.asarray(pspin.theory.index_fraction(np.asarray(u, dtype=float), p), dtype=float)
 
 
 def plot_index_energy(tables: dict, theory: dict | None = None, p: int = 3):

@@ -165,7 +165,7 @@ def plot_barriers(profiles: dict, title: str = ""):
 def plot_index_vs_loss(result, p: int = 3, title: str = ""):
     """Index fraction against loss for a network (left) beside the p-spin law alpha(u) (right).
 
-    ``result`` is an :class:`analysis.critical.NetworkCriticalPoints`; the right panel is
+    ``result`` is an :class:`analysis.studies.networks.NetworkCriticalPoints`; the right panel is
     ``pspin.theory.index_fraction(u, p)`` (semicircle CDF at 0) between the ground-state
     region and ``+E_inf``. Returns the figure.
     """

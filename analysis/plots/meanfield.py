@@ -117,7 +117,7 @@ def coupled_excess_figure(
 ):
     """The 3-spin target's excess loss against the width: coupled and plain estimators.
 
-    ``summary`` is :attr:`analysis.meanfield_landscape.LandscapeResult.summary` with the
+    ``summary`` is :attr:`analysis.studies.meanfield.LandscapeResult.summary` with the
     coupled columns. Left: log-log, the coupled excess D = e(N) - e(2N) (bootstrap s.e.
     over pairs) with its fitted slope, a +-2 s.e. band and the theory slope -1; the plain
     excess over the wide reference (positive points only) for comparison. Right: N * D, flat

@@ -14,188 +14,35 @@ computes ``Z = A W + b`` with ``A`` the (n, fan_in) activations of the previous 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import erfc, expit
 
+from landscapes import threads
 from landscapes._validation import as_points, check_int, check_positive
-from landscapes.datasets import Dataset
+from landscapes.datasets import Dataset, data_seed_record, dataset_spec
+from landscapes.datasets import from_spec as datasets_from_spec
 from landscapes.energy import FiniteSumEnergy
 from landscapes.manifolds import Euclidean
+from landscapes.nn.layers import (
+    ACTIVATION_FUNCS,
+    ACTIVATIONS,
+    LOSSES,
+    Scratch,
+    activate,
+    flatten_grads,
+    head_hvp,
+    init_std,
+    loss_head,
+    split_layout,
+    tr,
+    unflatten_batch,
+    xmm,
+    xtmm,
+)
 from landscapes.random import SeedLike, as_generator
+from landscapes.spec import register
 
 __all__ = ["MLPLoss", "ACTIVATIONS", "LOSSES"]
 
-_SQRT2 = np.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-
-
-# ----------------------------------------------------------------------------- activations
-def _tanh(z, order):
-    a = np.tanh(z)
-    if order == 0:
-        return a, None, None
-    da = 1.0 - a * a
-    return a, da, (-2.0 * a * da if order == 2 else None)
-
-
-def _relu(z, order):
-    a = np.maximum(z, 0.0)
-    if order == 0:
-        return a, None, None
-    da = (z > 0).astype(z.dtype)
-    return a, da, (np.zeros_like(z) if order == 2 else None)
-
-
-def _softplus(z, order):
-    a = np.logaddexp(0.0, z)
-    if order == 0:
-        return a, None, None
-    s = expit(z)
-    return a, s, (s * (1.0 - s) if order == 2 else None)
-
-
-def _gelu(z, order):
-    # exact (erf) GELU: z * Phi(z)
-    Phi = 0.5 * erfc(-z / _SQRT2)
-    a = z * Phi
-    if order == 0:
-        return a, None, None
-    phi = _INV_SQRT_2PI * np.exp(-0.5 * z * z)
-    da = Phi + z * phi
-    return a, da, (phi * (2.0 - z * z) if order == 2 else None)
-
-
-def _linear(z, order):
-    if order == 0:
-        return z, None, None
-    one = np.ones_like(z)
-    return z, one, (np.zeros_like(z) if order == 2 else None)
-
-
-_ACTIVATIONS = {
-    "tanh": _tanh,
-    "relu": _relu,
-    "softplus": _softplus,
-    "gelu": _gelu,
-    "linear": _linear,
-}
-ACTIVATIONS = tuple(_ACTIVATIONS)
-LOSSES = ("cross_entropy", "mse")
-_HE_INIT = ("relu", "gelu")  # He init for rectifier-like units, Glorot otherwise
-
-
-# ----------------------------------------------------------------------------- layout
-def _split_layout(sizes) -> list[tuple[int, int, int]]:
-    """(weight start, weight end = bias start, bias end) of each layer in the flat vector."""
-    out, pos = [], 0
-    for i in range(len(sizes) - 1):
-        w = sizes[i] * sizes[i + 1]
-        out.append((pos, pos + w, pos + w + sizes[i + 1]))
-        pos += w + sizes[i + 1]
-    return out
-
-
-def _unflatten_batch(X: np.ndarray, sizes, layout):
-    """Views/copies (W (K, fi, fo), b (K, fo)) of a (K, P) batch."""
-    K = X.shape[0]
-    Ws, bs = [], []
-    for i, (w0, w1, b1) in enumerate(layout):
-        Ws.append(X[:, w0:w1].reshape(K, sizes[i], sizes[i + 1]))
-        bs.append(X[:, w1:b1])
-    return Ws, bs
-
-
-def _flatten_grads(gWs, gbs, P: int) -> np.ndarray:
-    K = gWs[0].shape[0]
-    out = np.empty((K, P))
-    pos = 0
-    for gW, gb in zip(gWs, gbs, strict=True):
-        w = gW.shape[1] * gW.shape[2]
-        out[:, pos : pos + w] = gW.reshape(K, w)
-        pos += w
-        out[:, pos : pos + gb.shape[1]] = gb
-        pos += gb.shape[1]
-    return out
-
-
-def _xmm(Xd: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Data times a batch of weights (K, d, h) -> (K, n, h).
-
-    Shared data (n, d): one GEMM. Per-replica data (K, n, d) (a 2-D ``idx``, one minibatch
-    per replica): one batched matmul.
-    """
-    if Xd.ndim == 3:
-        return np.matmul(Xd, W)
-    K, d, h = W.shape
-    if K == 1:
-        return (Xd @ W[0])[None]
-    Y = Xd @ W.transpose(1, 0, 2).reshape(d, K * h)
-    return Y.reshape(Xd.shape[0], K, h).transpose(1, 0, 2)
-
-
-def _xtmm(Xd: np.ndarray, D: np.ndarray) -> np.ndarray:
-    """Data transposed times a batch (K, n, h) -> (K, d, h).
-
-    Shared data (n, d): one GEMM; per-replica data (K, n, d): one batched matmul.
-    """
-    if Xd.ndim == 3:
-        return np.matmul(Xd.transpose(0, 2, 1), D)
-    K, n, h = D.shape
-    if K == 1:
-        return (Xd.T @ D[0])[None]
-    Y = Xd.T @ D.transpose(1, 0, 2).reshape(n, K * h)
-    return Y.reshape(Xd.shape[1], K, h).transpose(1, 0, 2)
-
-
-def _tr(A: np.ndarray) -> np.ndarray:
-    return A.transpose(0, 2, 1)
-
-
-def _mlp_forward_outputs(theta: np.ndarray, sizes, activation: str, Xd: np.ndarray) -> np.ndarray:
-    """Network outputs (n, m) of one flat parameter vector (used by the datasets module)."""
-    layout = _split_layout(sizes)
-    Ws, bs = _unflatten_batch(np.asarray(theta, dtype=np.float64)[None], sizes, layout)
-    act = _ACTIVATIONS[activation]
-    A = np.asarray(Xd, dtype=np.float64)
-    for i, (W, b) in enumerate(zip(Ws, bs, strict=True)):
-        Z = A @ W[0] + b[0]
-        A = act(Z, 0)[0] if i < len(Ws) - 1 else Z
-    return A
-
-
-def _loss_head(loss, out, T, with_grad=True):
-    """Per-replica mean loss (K,), dloss/dz (K, n, m) / n, and the softmax (CE).
-
-    ``T`` holds shared targets ((n,) labels or (n, m)) or per-replica ones ((K, n) labels or
-    (K, n, m)), the latter from a 2-D ``idx``.
-    """
-    K, n = out.shape[:2]
-    if loss == "cross_entropy":
-        zmax = out.max(axis=2, keepdims=True)
-        ez = np.exp(out - zmax)
-        s = ez.sum(axis=2, keepdims=True)
-        lse = np.log(s) + zmax
-        Tk = np.broadcast_to(T if T.ndim == 2 else T[None], (K, n))
-        zy = np.take_along_axis(out, Tk[:, :, None], axis=2)
-        e = (lse - zy)[..., 0].mean(axis=1)
-        if not with_grad:
-            return e, None, None
-        p = ez / s
-        D = p.copy()
-        if T.ndim == 2:
-            D[np.arange(K)[:, None], np.arange(n), Tk] -= 1.0
-        else:
-            D[:, np.arange(n), T] -= 1.0
-        return e, D / n, p
-    r = out - (T if T.ndim == 3 else T[None])
-    e = 0.5 * np.einsum("knm,knm->k", r, r) / n
-    return e, (r / n if with_grad else None), None
-
-
-def _head_hvp(loss, RZ, p, n):
-    """(d^2 loss / dz^2) RZ / n for each sample."""
-    if loss == "cross_entropy":
-        return p * (RZ - np.sum(p * RZ, axis=2, keepdims=True)) / n
-    return RZ / n
+_SCRATCH = Scratch()
 
 
 # ----------------------------------------------------------------------------- the loss
@@ -251,7 +98,7 @@ class MLPLoss(FiniteSumEnergy):
                 f"data must be a landscapes.datasets.Dataset (see datasets.from_arrays); "
                 f"got {type(data).__name__}"
             )
-        if activation not in _ACTIVATIONS:
+        if activation not in ACTIVATION_FUNCS:
             raise ValueError(
                 f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}"
             )
@@ -273,13 +120,13 @@ class MLPLoss(FiniteSumEnergy):
         self.loss = loss
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
         self.sizes = (data.n_features, *hidden, data.n_outputs)
-        self._layout = _split_layout(self.sizes)
+        self._layout = split_layout(self.sizes)
         self.n_params = self._layout[-1][-1]
         self.manifold = Euclidean(self.n_params)
         self.n_samples = data.n_samples
         self._X = data.X
         self._T = data.targets(loss)
-        self._act = _ACTIVATIONS[activation]
+        self._act = ACTIVATION_FUNCS[activation]
 
     # ------------------------------------------------------------------ identity
     def params(self) -> dict:
@@ -292,8 +139,36 @@ class MLPLoss(FiniteSumEnergy):
             "weight_decay": self.weight_decay,
         }
 
+    def spec_params(self) -> dict:
+        """Constructor parameters for :mod:`landscapes.spec` (the data seed is recorded apart)."""
+        d = dataset_spec(self.data)
+        return {
+            "data": {"name": d["name"], "params": d["params"]},
+            "hidden": list(self.hidden),
+            "activation": self.activation,
+            "loss": self.loss,
+            "weight_decay": self.weight_decay,
+        }
+
+    @property
+    def seed_record(self) -> dict | None:
+        """Seed record of the data (None for data given as arrays)."""
+        return data_seed_record(self.data)
+
+    @classmethod
+    def from_spec(cls, params: dict, seed: np.random.SeedSequence | None) -> MLPLoss:
+        """The loss of :meth:`spec_params` with the data drawn from ``seed``."""
+        kw = dict(params)
+        data = datasets_from_spec(kw.pop("data"), seed=seed)
+        return cls(data, **kw)
+
     def _fingerprint_payload(self):
         return self.data.fingerprint_payload()
+
+    @property
+    def layout(self) -> list[tuple[int, int, int]]:
+        """Per layer: (weight start, weight end = bias start, bias end) in the flat vector."""
+        return list(self._layout)
 
     @property
     def n_layers(self) -> int:
@@ -317,7 +192,7 @@ class MLPLoss(FiniteSumEnergy):
     def unflatten(self, x) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per-layer ``(W, b)`` copies of a flat vector ``(P,)`` (or ``(K, P)``: leading K axis)."""
         X, single = self._check_theta(x)
-        Ws, bs = _unflatten_batch(X, self.sizes, self._layout)
+        Ws, bs = unflatten_batch(X, self.sizes, self._layout)
         if single:
             return [(W[0].copy(), b[0].copy()) for W, b in zip(Ws, bs, strict=True)]
         return [(W.copy(), b.copy()) for W, b in zip(Ws, bs, strict=True)]
@@ -344,7 +219,7 @@ class MLPLoss(FiniteSumEnergy):
                 )
             Ws.append(W.reshape(K, *wshape))
             bs.append(b.reshape(K, wshape[1]))
-        out = _flatten_grads(Ws, bs, self.n_params)
+        out = flatten_grads(Ws, bs, self.n_params)
         return out if batch else out[0]
 
     def random_point(self, seed: SeedLike = None, size: int | None = None) -> np.ndarray:
@@ -358,7 +233,7 @@ class MLPLoss(FiniteSumEnergy):
         X = np.zeros((K, self.n_params))
         for i, (w0, w1, _) in enumerate(self._layout):
             fi, fo = self.sizes[i], self.sizes[i + 1]
-            std = np.sqrt(2.0 / fi) if self.activation in _HE_INIT else np.sqrt(2.0 / (fi + fo))
+            std = init_std(self.activation, fi, fo)
             X[:, w0:w1] = std * rng.standard_normal((K, w1 - w0))
         return X[0] if size is None else X
 
@@ -373,7 +248,7 @@ class MLPLoss(FiniteSumEnergy):
         Zs, As, dAs, d2As = [], [Xd], [], []
         L = len(Ws)
         for i in range(L):
-            Z = _xmm(Xd, Ws[0]) if i == 0 else np.matmul(As[-1], Ws[i])
+            Z = xmm(Xd, Ws[0]) if i == 0 else np.matmul(As[-1], Ws[i])
             Z = Z + bs[i][:, None, :]
             Zs.append(Z)
             if i < L - 1:
@@ -383,35 +258,82 @@ class MLPLoss(FiniteSumEnergy):
                 d2As.append(d2a)
         return Zs, As, dAs, d2As
 
+    def _flops(self, K: int, n: int, passes: float) -> float:
+        """Flops of ``passes`` forward-pass equivalents on K replicas and n samples."""
+        return (
+            passes
+            * 2.0
+            * K
+            * n
+            * sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        )
+
+    def _forward_ws(self, Ws, bs, Xd, order, K):
+        """:meth:`_forward` into scratch arrays: logits, activations, derivatives.
+
+        The same operations in the same order as :meth:`_forward` (results equal bit for
+        bit), with every (K, n, width) array a :class:`~landscapes.nn.layers.Scratch` one.
+        """
+        n = Xd.shape[-2]
+        rm = Xd.ndim == 3 or K == 1
+        As, dAs, d2As = [Xd], [], []
+        L = len(Ws)
+        for i in range(L):
+            shape = (K, n, self.sizes[i + 1])
+            rm = rm or i > 0  # (n, K, w) layout only where one GEMM serves all replicas
+            Z = _SCRATCH(f"z{i}", shape, rm)
+            if i == 0:
+                xmm(Xd, Ws[0], out=Z)
+            else:
+                np.matmul(As[-1], Ws[i], out=Z)
+            np.add(Z, bs[i][:, None, :], out=Z)
+            if i < L - 1:
+                da = _SCRATCH(f"da{i}", shape, rm) if order else None
+                d2a = _SCRATCH(f"d2a{i}", shape, rm) if order == 2 else None
+                a, da, d2a = activate(self.activation, Z, order, da, d2a)
+                As.append(a)
+                dAs.append(da)
+                d2As.append(d2a)
+        return Z, As, dAs, d2As
+
     def _loss_head(self, out, T, with_grad=True):
-        return _loss_head(self.loss, out, T, with_grad)
+        return loss_head(self.loss, out, T, with_grad)
 
     def _head_hvp(self, RZ, p, n):
-        return _head_hvp(self.loss, RZ, p, n)
+        return head_hvp(self.loss, RZ, p, n)
+
+    def _decay(self, e, X):
+        return e + 0.5 * self.weight_decay * np.einsum("kp,kp->k", X, X)
 
     def _energy(self, X, idx=None):
         Xd, T = self._data(idx)
-        Ws, bs = _unflatten_batch(X, self.sizes, self._layout)
-        Zs, _, _, _ = self._forward(Ws, bs, Xd, 0)
-        e = self._loss_head(Zs[-1], T, with_grad=False)[0]
-        if self.weight_decay:
-            e = e + 0.5 * self.weight_decay * np.einsum("kp,kp->k", X, X)
-        return e
+        K, n = X.shape[0], Xd.shape[-2]
+        Ws, bs = unflatten_batch(X, self.sizes, self._layout)
+        with threads.kernel(self._flops(K, n, 1.0)):
+            out = self._forward_ws(Ws, bs, Xd, 0, K)[0]
+            e = self._loss_head(out, T, with_grad=False)[0]
+        return self._decay(e, X) if self.weight_decay else e
 
     def _energy_and_gradient(self, X, idx=None):
         Xd, T = self._data(idx)
-        Ws, bs = _unflatten_batch(X, self.sizes, self._layout)
-        Zs, As, dAs, _ = self._forward(Ws, bs, Xd, 1)
-        e, D, _ = self._loss_head(Zs[-1], T)
-        gWs, gbs = [None] * len(Ws), [None] * len(Ws)
-        for i in range(len(Ws) - 1, -1, -1):
-            gWs[i] = _xtmm(Xd, D) if i == 0 else np.matmul(_tr(As[i]), D)
-            gbs[i] = D.sum(axis=1)
-            if i > 0:
-                D = np.matmul(D, _tr(Ws[i])) * dAs[i - 1]
-        g = _flatten_grads(gWs, gbs, self.n_params)
+        K, n = X.shape[0], Xd.shape[-2]
+        rm = Xd.ndim == 3 or K == 1
+        Ws, bs = unflatten_batch(X, self.sizes, self._layout)
+        L = len(Ws)
+        gWs, gbs = [None] * L, [None] * L
+        with threads.kernel(self._flops(K, n, 3.0)):
+            out, As, dAs, _ = self._forward_ws(Ws, bs, Xd, 1, K)
+            e, D, _ = self._loss_head(out, T)
+            for i in range(L - 1, -1, -1):
+                gWs[i] = xtmm(Xd, D) if i == 0 else np.matmul(tr(As[i]), D)
+                gbs[i] = D.sum(axis=1)
+                if i > 0:
+                    B = _SCRATCH(f"bd{i}", dAs[i - 1].shape, rm)
+                    np.matmul(D, tr(Ws[i]), out=B)
+                    D = np.multiply(B, dAs[i - 1], out=B)
+            g = flatten_grads(gWs, gbs, self.n_params)
         if self.weight_decay:
-            e = e + 0.5 * self.weight_decay * np.einsum("kp,kp->k", X, X)
+            e = self._decay(e, X)
             g += self.weight_decay * X
         return e, g
 
@@ -422,44 +344,61 @@ class MLPLoss(FiniteSumEnergy):
         """
         Xd, T = self._data(idx)
         n = Xd.shape[-2]
-        Ws, bs = _unflatten_batch(X, self.sizes, self._layout)
-        dWs, dbs = _unflatten_batch(V, self.sizes, self._layout)
+        Kx, Kv = X.shape[0], V.shape[0]
+        rmx, rmv = Xd.ndim == 3 or Kx == 1, Xd.ndim == 3 or Kv == 1
+        Ws, bs = unflatten_batch(X, self.sizes, self._layout)
+        dWs, dbs = unflatten_batch(V, self.sizes, self._layout)
         L = len(Ws)
-        Zs, As, dAs, d2As = self._forward(Ws, bs, Xd, 1 if gauss_newton else 2)
-        # forward R pass: RZ_i, RA_i
-        RZs, RAs = [], [None]
-        for i in range(L):
-            RZ = _xmm(Xd, dWs[0]) if i == 0 else np.matmul(As[i], dWs[i])
-            if i > 0:
-                RZ = RZ + np.matmul(RAs[i], Ws[i])
-            RZ = RZ + dbs[i][:, None, :]
-            RZs.append(RZ)
-            if i < L - 1:
-                RAs.append(dAs[i] * RZ)
-        _, D, p = self._loss_head(Zs[-1], T)
-        RD = self._head_hvp(RZs[-1], p, n)
         gWs, gbs = [None] * L, [None] * L
-        for i in range(L - 1, -1, -1):
-            if i == 0:
-                gWs[i] = _xtmm(Xd, RD)
-            else:
-                gWs[i] = np.matmul(_tr(As[i]), RD)
-                if not gauss_newton:
-                    gWs[i] = gWs[i] + np.matmul(_tr(RAs[i]), D)
-            gbs[i] = RD.sum(axis=1)
-            if i > 0:
-                RG = np.matmul(RD, _tr(Ws[i]))
-                if gauss_newton:
-                    RD = RG * dAs[i - 1]
+        passes = 5.0 if gauss_newton else 7.0
+        with threads.kernel(self._flops(max(Kx, Kv), n, passes)):
+            out, As, dAs, d2As = self._forward_ws(Ws, bs, Xd, 1 if gauss_newton else 2, Kx)
+            # forward R pass: RZ_i, RA_i
+            RZs, RAs = [], [None]
+            for i in range(L):
+                shape = (Kv, n, self.sizes[i + 1])
+                lay = rmv or i > 0
+                RZ = _SCRATCH(f"rz{i}", shape, lay)
+                if i == 0:
+                    xmm(Xd, dWs[0], out=RZ)
                 else:
-                    G = np.matmul(D, _tr(Ws[i]))
-                    RG = RG + np.matmul(D, _tr(dWs[i]))
-                    RD = RG * dAs[i - 1] + G * d2As[i - 1] * RZs[i - 1]
-                    D = G * dAs[i - 1]
-        out = _flatten_grads(gWs, gbs, self.n_params)
+                    np.matmul(As[i], dWs[i], out=RZ)
+                    tmp = _SCRATCH(f"rt{i}", shape, lay)
+                    np.add(RZ, np.matmul(RAs[i], Ws[i], out=tmp), out=RZ)
+                np.add(RZ, dbs[i][:, None, :], out=RZ)
+                RZs.append(RZ)
+                if i < L - 1:
+                    RAs.append(np.multiply(dAs[i], RZ, out=_SCRATCH(f"ra{i}", shape, lay)))
+            _, D, p = self._loss_head(out, T)
+            RD = self._head_hvp(RZs[-1], p, n)
+            for i in range(L - 1, -1, -1):
+                if i == 0:
+                    gWs[i] = xtmm(Xd, RD)
+                else:
+                    gWs[i] = np.matmul(tr(As[i]), RD)
+                    if not gauss_newton:
+                        gWs[i] = gWs[i] + np.matmul(tr(RAs[i]), D)
+                gbs[i] = RD.sum(axis=1)
+                if i == 0:
+                    break
+                shape = (Kv, n, self.sizes[i])
+                RG = np.matmul(RD, tr(Ws[i]), out=_SCRATCH(f"rg{i}", shape, rmv))
+                if gauss_newton:
+                    RD = np.multiply(RG, dAs[i - 1], out=RG)
+                    continue
+                # RD = (RG + D dW^T) dA + (G d2A) RZ; D = G dA, with G = D W^T
+                G = np.matmul(D, tr(Ws[i]), out=_SCRATCH(f"g{i}", (Kx, n, self.sizes[i]), rmx))
+                tmp = np.matmul(D, tr(dWs[i]), out=_SCRATCH(f"bt{i}", shape, rmv))
+                np.add(RG, tmp, out=RG)
+                np.multiply(RG, dAs[i - 1], out=RG)
+                np.multiply(G, d2As[i - 1], out=tmp)
+                np.multiply(tmp, RZs[i - 1], out=tmp)
+                RD = np.add(RG, tmp, out=RG)
+                D = np.multiply(G, dAs[i - 1], out=G)
+            res = flatten_grads(gWs, gbs, self.n_params)
         if self.weight_decay:
-            out += self.weight_decay * V
-        return out
+            res += self.weight_decay * V
+        return res
 
     def _chunk(self, n):
         width = max(self.sizes)
@@ -511,8 +450,8 @@ class MLPLoss(FiniteSumEnergy):
     def outputs(self, x, split: str = "train") -> np.ndarray:
         """Network outputs (logits for classification): (n, m), or (K, n, m) for a batch."""
         X, single = self._check_theta(x)
-        Xd = self.data._split(split)[0]
-        Ws, bs = _unflatten_batch(X, self.sizes, self._layout)
+        Xd = self.data.arrays(split)[0]
+        Ws, bs = unflatten_batch(X, self.sizes, self._layout)
         out = self._forward(Ws, bs, Xd, 0)[0][-1]
         return out[0] if single else out
 
@@ -520,7 +459,7 @@ class MLPLoss(FiniteSumEnergy):
         """Fraction of samples whose largest output is the true class (classification only)."""
         if self.data.task != "classification":
             raise ValueError("accuracy needs a classification dataset")
-        y = self.data._split(split)[1]
+        y = self.data.arrays(split)[1]
         _, single = self._check_theta(x)
         out = self.outputs(x, split)
         acc = (np.argmax(out, axis=-1) == y).mean(axis=-1)
@@ -528,10 +467,10 @@ class MLPLoss(FiniteSumEnergy):
 
     def split_loss(self, x, split: str = "test"):
         """Mean loss (without weight decay) on the train or held-out part."""
-        Xsplit = self.data._split(split)
+        Xsplit = self.data.arrays(split)
         T = self.data.targets(self.loss, split)
         X, single = self._check_theta(x)
-        Ws, bs = _unflatten_batch(X, self.sizes, self._layout)
+        Ws, bs = unflatten_batch(X, self.sizes, self._layout)
         out = self._forward(Ws, bs, Xsplit[0], 0)[0][-1]
         e = self._loss_head(out, T, with_grad=False)[0]
         return float(e[0]) if single else e
@@ -652,3 +591,6 @@ class MLPLoss(FiniteSumEnergy):
             layers[li][1] = b[order]
             layers[li + 1][0] = Wn[order, :]
         return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in layers])
+
+
+register("MLPLoss", MLPLoss)

@@ -29,11 +29,13 @@ from __future__ import annotations
 import numpy as np
 
 from landscapes._validation import as_points, check_int, check_positive
-from landscapes.datasets import Dataset
+from landscapes.datasets import Dataset, data_seed_record, dataset_spec
+from landscapes.datasets import from_spec as datasets_from_spec
 from landscapes.energy import FiniteSumEnergy
 from landscapes.manifolds import Euclidean
-from landscapes.nn.mlp import _ACTIVATIONS, LOSSES, _head_hvp, _loss_head, _xmm, _xtmm
+from landscapes.nn.layers import ACTIVATION_FUNCS, LOSSES, head_hvp, loss_head, tr, xmm, xtmm
 from landscapes.random import SeedLike, as_generator
+from landscapes.spec import register
 
 __all__ = [
     "ParabolicResNet",
@@ -46,15 +48,13 @@ __all__ = [
 ]
 
 
-def _tr(A):
-    return np.swapaxes(A, -1, -2)
-
-
 # ----------------------------------------------------------------------------- forward maps
 def _act0(activation):
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {list(_ACTIVATIONS)}")
-    f = _ACTIVATIONS[activation]
+    if activation not in ACTIVATION_FUNCS:
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {list(ACTIVATION_FUNCS)}"
+        )
+    f = ACTIVATION_FUNCS[activation]
     return lambda z: f(z, 0)[0]
 
 
@@ -133,9 +133,9 @@ class _ResidualNetLoss(FiniteSumEnergy):
             raise ValueError(
                 f"data must be a landscapes.datasets.Dataset; got {type(data).__name__}"
             )
-        if activation not in _ACTIVATIONS:
+        if activation not in ACTIVATION_FUNCS:
             raise ValueError(
-                f"unknown activation {activation!r}; choose one of {list(_ACTIVATIONS)}"
+                f"unknown activation {activation!r}; choose one of {list(ACTIVATION_FUNCS)}"
             )
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {list(LOSSES)}")
@@ -150,7 +150,7 @@ class _ResidualNetLoss(FiniteSumEnergy):
         self.activation = activation
         self.loss = loss
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
-        self._act = _ACTIVATIONS[activation]
+        self._act = ACTIVATION_FUNCS[activation]
         w, d, m = self.width, data.n_features, data.n_outputs
         blocks = [("W_in", (d, w)), ("b_in", (w,))]
         for name in self._layer_blocks():
@@ -195,6 +195,31 @@ class _ResidualNetLoss(FiniteSumEnergy):
             "loss": self.loss,
             "weight_decay": self.weight_decay,
         }
+
+    def spec_params(self) -> dict:
+        """Constructor parameters for :mod:`landscapes.spec` (the data seed is recorded apart)."""
+        d = dataset_spec(self.data)
+        return {
+            "data": {"name": d["name"], "params": d["params"]},
+            "width": self.width,
+            "depth": self.depth,
+            "h": self.h,
+            "activation": self.activation,
+            "loss": self.loss,
+            "weight_decay": self.weight_decay,
+        }
+
+    @property
+    def seed_record(self) -> dict | None:
+        """Seed record of the data (None for data given as arrays)."""
+        return data_seed_record(self.data)
+
+    @classmethod
+    def from_spec(cls, params: dict, seed: np.random.SeedSequence | None):
+        """The loss of :meth:`spec_params` with the data drawn from ``seed``."""
+        kw = dict(params)
+        data = datasets_from_spec(kw.pop("data"), seed=seed)
+        return cls(data, **kw)
 
     def _fingerprint_payload(self):
         return self.data.fingerprint_payload()
@@ -268,10 +293,10 @@ class _ResidualNetLoss(FiniteSumEnergy):
         Kb = max(X.shape[0], 1 if V is None else V.shape[0])
         tang = V is not None
         # ---- forward (with tangents)
-        Y0 = _xmm(Xd, W["W_in"]) + W["b_in"][:, None, :]
+        Y0 = xmm(Xd, W["W_in"]) + W["b_in"][:, None, :]
         slots = self._init_slots(Y0)
         if tang:
-            dY0 = _xmm(Xd, dW["W_in"]) + dW["b_in"][:, None, :]
+            dY0 = xmm(Xd, dW["W_in"]) + dW["b_in"][:, None, :]
             dslots = self._init_slots(dY0)
         prog = self._program()
         cache = []
@@ -288,20 +313,20 @@ class _ResidualNetLoss(FiniteSumEnergy):
             Z = np.matmul(src, Kj) + bj[:, None, :]
             A, dA, d2A = self._act(Z, order)
             ent = {"src": src, "A": A, "dA": dA, "d2A": d2A, "K": Kj}
-            new_t = slots[t] + c * np.matmul(A, _tr(Kj))
+            new_t = slots[t] + c * np.matmul(A, tr(Kj))
             if tang:
                 dK, db = dW[kn][:, j], dW[bn][:, j]
                 dsrc = dslots[s]
                 dZ = np.matmul(dsrc, Kj) + np.matmul(src, dK) + db[:, None, :]
                 dAct = dA * dZ
                 ent.update(dsrc=dsrc, dZ=dZ, dAct=dAct, dK=dK)
-                dslots[t] = dslots[t] + c * (np.matmul(dAct, _tr(Kj)) + np.matmul(A, _tr(dK)))
+                dslots[t] = dslots[t] + c * (np.matmul(dAct, tr(Kj)) + np.matmul(A, tr(dK)))
             slots[t] = new_t
             cache.append(ent)
         Hin = np.concatenate([slots[i] for i in self.head_slots], axis=2)
         Wo, bo = W["W_out"], W["b_out"]
         out = np.matmul(Hin, Wo) + bo[:, None, :]
-        e, D, p = _loss_head(self.loss, out, T, with_grad=need_grad or tang)
+        e, D, p = loss_head(self.loss, out, T, with_grad=need_grad or tang)
         if self.weight_decay:
             e = e + 0.5 * self.weight_decay * np.einsum("kp,kp->k", X, X)
         if not need_grad and not tang:
@@ -312,15 +337,15 @@ class _ResidualNetLoss(FiniteSumEnergy):
             dHin = np.concatenate([dslots[i] for i in self.head_slots], axis=2)
             dWo, dbo = dW["W_out"], dW["b_out"]
             dout = np.matmul(dHin, Wo) + np.matmul(Hin, dWo) + dbo[:, None, :]
-            RD = _head_hvp(self.loss, dout, p, n)
-            G["W_out"] = np.matmul(_tr(Hin), RD) + np.matmul(_tr(dHin), D)
+            RD = head_hvp(self.loss, dout, p, n)
+            G["W_out"] = np.matmul(tr(Hin), RD) + np.matmul(tr(dHin), D)
             G["b_out"] = RD.sum(axis=1)
-            Hbar = np.matmul(D, _tr(Wo))
-            RHbar = np.matmul(RD, _tr(Wo)) + np.matmul(D, _tr(dWo))
+            Hbar = np.matmul(D, tr(Wo))
+            RHbar = np.matmul(RD, tr(Wo)) + np.matmul(D, tr(dWo))
         else:
-            G["W_out"] = np.matmul(_tr(Hin), D)
+            G["W_out"] = np.matmul(tr(Hin), D)
             G["b_out"] = D.sum(axis=1)
-            Hbar = np.matmul(D, _tr(Wo))
+            Hbar = np.matmul(D, tr(Wo))
         adj = [np.zeros((Kb, n, w)) for _ in range(self.n_slots)]
         radj = [np.zeros((Kb, n, w)) for _ in range(self.n_slots)] if tang else None
         for k, i in enumerate(self.head_slots):
@@ -341,25 +366,25 @@ class _ResidualNetLoss(FiniteSumEnergy):
             Abar = c * np.matmul(Gt, Kj)
             Zbar = Abar * dA
             if not tang:
-                G[kn][:, j] += c * np.matmul(_tr(Gt), A) + np.matmul(_tr(src), Zbar)
+                G[kn][:, j] += c * np.matmul(tr(Gt), A) + np.matmul(tr(src), Zbar)
                 G[bn][:, j] += Zbar.sum(axis=1)
-                adj[s] = adj[s] + np.matmul(Zbar, _tr(Kj))
+                adj[s] = adj[s] + np.matmul(Zbar, tr(Kj))
                 continue
             RGt = radj[t]
             dK, dsrc, dZ, dAct = ent["dK"], ent["dsrc"], ent["dZ"], ent["dAct"]
             RAbar = c * (np.matmul(RGt, Kj) + np.matmul(Gt, dK))
             RZbar = RAbar * dA + Abar * ent["d2A"] * dZ
             G[kn][:, j] += (
-                c * (np.matmul(_tr(RGt), A) + np.matmul(_tr(Gt), dAct))
-                + np.matmul(_tr(dsrc), Zbar)
-                + np.matmul(_tr(src), RZbar)
+                c * (np.matmul(tr(RGt), A) + np.matmul(tr(Gt), dAct))
+                + np.matmul(tr(dsrc), Zbar)
+                + np.matmul(tr(src), RZbar)
             )
             G[bn][:, j] += RZbar.sum(axis=1)
-            adj[s] = adj[s] + np.matmul(Zbar, _tr(Kj))
-            radj[s] = radj[s] + np.matmul(RZbar, _tr(Kj)) + np.matmul(Zbar, _tr(dK))
+            adj[s] = adj[s] + np.matmul(Zbar, tr(Kj))
+            radj[s] = radj[s] + np.matmul(RZbar, tr(Kj)) + np.matmul(Zbar, tr(dK))
         src_adj = radj if tang else adj
         Y0bar = self._init_slots_adjoint(src_adj)
-        G["W_in"] = _xtmm(Xd, Y0bar)
+        G["W_in"] = xtmm(Xd, Y0bar)
         G["b_in"] = Y0bar.sum(axis=1)
         out = self._flatten(G, Kb)
         if self.weight_decay:
@@ -397,9 +422,9 @@ class _ResidualNetLoss(FiniteSumEnergy):
     def features(self, x, split: str = "train"):
         """Head inputs (the final states), ``(n, width * len(head_slots))`` (batch: leading K)."""
         X, single = self._points(x)
-        Xd = self.data._split(split)[0]
+        Xd = self.data.arrays(split)[0]
         W = self._unflatten(X)
-        Y0 = _xmm(Xd, W["W_in"]) + W["b_in"][:, None, :]
+        Y0 = xmm(Xd, W["W_in"]) + W["b_in"][:, None, :]
         slots = self._init_slots(Y0)
         s = self._act
         for op in self._program():
@@ -409,7 +434,7 @@ class _ResidualNetLoss(FiniteSumEnergy):
             _, t, src, kn, bn, j, c = op
             Kj, bj = W[kn][:, j], W[bn][:, j]
             A = s(np.matmul(slots[src], Kj) + bj[:, None, :], 0)[0]
-            slots[t] = slots[t] + c * np.matmul(A, _tr(Kj))
+            slots[t] = slots[t] + c * np.matmul(A, tr(Kj))
         H = np.concatenate([slots[i] for i in self.head_slots], axis=2)
         return H[0] if single else H
 
@@ -426,7 +451,7 @@ class _ResidualNetLoss(FiniteSumEnergy):
         if self.data.task != "classification":
             raise ValueError("accuracy needs a classification dataset")
         _, single = self._points(x)
-        y = self.data._split(split)[1]
+        y = self.data.arrays(split)[1]
         acc = (np.argmax(self.outputs(x, split), axis=-1) == y).mean(axis=-1)
         return float(acc) if single else acc
 
@@ -512,3 +537,8 @@ class SecondOrderResNet(_ResidualNetLoss):
 
     def _init_slots_adjoint(self, adj):
         return adj[0] + adj[1]
+
+
+register("ParabolicResNet", ParabolicResNet)
+register("HamiltonianResNet", HamiltonianResNet)
+register("SecondOrderResNet", SecondOrderResNet)

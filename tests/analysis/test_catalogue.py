@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.catalogue import Catalogue
+from analysis.catalogue import Catalogue, CatalogueRecorder, record_batches
 from analysis.critical import census
 from pspin import SphericalPSpin
 
@@ -67,6 +67,36 @@ def test_resume_adds_and_never_duplicates(tmp_path):
         ]
 
 
+def test_recorded_census_committed_later_equals_a_census_run_on_the_catalogue(tmp_path):
+    model = SphericalPSpin(6, 3, seed=12)
+    rec = CatalogueRecorder()
+    c = census(model, seed=7, batch_size=32, catalogue=rec)
+    with Catalogue(tmp_path / "direct.sqlite") as cat:
+        census(model, seed=7, batch_size=32, catalogue=cat)
+        direct = cat.points(model.fingerprint)
+        direct_batches = cat.census_batches(cat.begin_census(model, rec.seed, rec.options))
+    arrays = rec.arrays(model.dim)
+    assert arrays["cat_batch"].shape == (len(c.saturation), 6)
+    with Catalogue(tmp_path / "recorded.sqlite") as cat:
+        assert record_batches(cat, model, rec.record(), arrays) == len(c.saturation)
+        assert record_batches(cat, model, rec.record(), arrays) == 0  # idempotent
+        pts = cat.points(model.fingerprint)
+        run_key = cat.begin_census(model, rec.seed, rec.options)
+        assert cat.census_batches(run_key) == direct_batches
+        assert cat.census_batches(run_key) == [tuple(int(v) for v in r) for r in c.saturation]
+        # the same batches, points and ids as the census run on a catalogue
+        np.testing.assert_array_equal(pts["id"], direct["id"])
+        np.testing.assert_array_equal(pts["coords"], direct["coords"])
+        np.testing.assert_array_equal(pts["index"], direct["index"])
+        # a different census under the same run key is refused
+        bad = dict(arrays, cat_batch=arrays["cat_batch"].copy())
+        bad["cat_batch"][0, 1] += 1
+        with pytest.raises(ValueError, match="differs"):
+            record_batches(cat, model, rec.record(), bad)
+        with pytest.raises(ValueError, match="no census run"):
+            cat.census_batches("nope")
+
+
 def test_bad_catalogue(tmp_path):
     bad = tmp_path / "junk.sqlite"
     bad.write_bytes(b"this is not a database" * 100)
@@ -79,7 +109,7 @@ def test_bad_catalogue(tmp_path):
 _CHILD = textwrap.dedent(
     """
     import sys
-    from analysis.catalogue import Catalogue
+    from analysis.catalogue import Catalogue, CatalogueRecorder, record_batches
     from analysis.critical import census
     from pspin import SphericalPSpin
     model = SphericalPSpin(8, 3, seed=21)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.compare import (
-    _inline_theory,
+from analysis.config import build_config, validate
+from analysis.studies.compare import (
     function_overlaps,
     measure_ensemble,
     overlaps,
     pspin_theory_lines,
 )
-from analysis.config import build_config, validate
 from landscapes import Quadratic
 
 
@@ -34,11 +33,16 @@ def test_overlaps_and_function_overlaps_match_direct_formulas():
 
 
 def test_theory_lines_match_published_values():
-    for th in (_inline_theory(3), pspin_theory_lines(3)):
+    from pspin import theory
+
+    for th in (pspin_theory_lines(3),):
         assert th["E_inf"] == pytest.approx(2 * np.sqrt(2 / 3), rel=1e-12)
         assert th["E_0"] == pytest.approx(1.65700, abs=5e-6)  # ABC / Crisanti-Sommers p = 3
         assert th["radius"] == pytest.approx(2 * np.sqrt(6))
-    assert _inline_theory(2)["E_0"] == pytest.approx(_inline_theory(2)["E_inf"])
+        assert th["radius"] == pytest.approx(theory.hessian_spectrum(-th["E_0"], 3).radius)
+    # p = 2: no exponential number of critical points, E_0 = E_inf (the assertion kept from
+    # the inline fallback, now against pspin.theory directly)
+    assert float(theory.ground_state_energy(2)) == pytest.approx(float(theory.threshold_energy(2)))
 
 
 def test_protocol_on_a_sphere_quadratic_is_exact():
@@ -126,17 +130,17 @@ MICRO = {
 
 
 def test_comparison_tasks_carry_parameters_and_the_run_streams():
-    from analysis.compare import ModelTask, _task_seed, comparison_tasks, model_tasks
+    from analysis.studies.compare import ModelTask, comparison_tasks, model_tasks, task_seed
     from landscapes.random import seed_info
 
     config = build_config("quick", MICRO)
     tasks = comparison_tasks(config)
     models = model_tasks(config)
     assert len(models) == 3
-    assert [t.func for t in tasks] == ["analysis.compare:compare_task"] * 3
+    assert [t.func for t in tasks] == ["analysis.studies.compare:compare_task"] * 3
     for t, m in zip(tasks, models, strict=True):
         assert (t.config["family"], t.config["size"]) == (m.family, m.size)
-        assert t.seed == seed_info(_task_seed(config, m))
+        assert t.seed == seed_info(task_seed(config, m))
         assert "couplings" not in t.config  # parameters only, never a model
     # a (model, size)'s key depends only on what its result depends on
     more = build_config("quick", {**MICRO, "pspin": {**MICRO["pspin"], "sizes": [8, 10, 12]}})
@@ -147,8 +151,8 @@ def test_comparison_tasks_carry_parameters_and_the_run_streams():
 def test_interrupted_comparison_resumes_only_the_missing_tasks(tmp_path):
     import pandas as pd
 
-    from analysis.compare import comparison_tasks, load_tables, run_comparison
     from analysis.store import RunFolder
+    from analysis.studies.compare import comparison_tasks, load_tables, run_comparison
 
     config = build_config("quick", MICRO)
     run = RunFolder(tmp_path / "run", "compare", config)
@@ -170,8 +174,8 @@ def test_interrupted_comparison_resumes_only_the_missing_tasks(tmp_path):
 
 def test_census_task_obeys_morse_and_the_index_law_limits():
     """Critical points of a small p-spin: Morse sum = Euler characteristic of S^{N-1}."""
-    from analysis.compare import census_task
     from analysis.plots.compare import index_fraction_theory
+    from analysis.studies.compare import census_task
 
     config = build_config("quick", {"pspin": {"census_size": 8, "census_starts": 64}})
     meta, a = census_task(config)
@@ -196,7 +200,7 @@ def test_default_network_protocol_ends_at_minima():
     (near) positive semi-definite Hessian; the unregularized 400-step protocol this replaced
     ended with 17% negative spectral weight).
     """
-    from analysis.compare import ModelTask, build_energy
+    from analysis.studies.compare import ModelTask, build_energy
 
     config = build_config("default", {"networks": {"n_train": 40}})
     c = config["networks"]

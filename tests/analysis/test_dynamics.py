@@ -25,6 +25,7 @@ from analysis.dynamics import (
 from landscapes import Quadratic
 from landscapes.energy import FiniteSumEnergy
 from landscapes.manifolds import Euclidean
+from landscapes.random import child
 from pspin import MixedPSpin, SphericalPSpin
 
 E_INF_3 = 2 * np.sqrt(2 / 3)  # threshold of p = 3 (ABC)
@@ -330,9 +331,7 @@ def test_mixed_equilibrium():
 def _sagun(N, n_samples, K, couplings="gaussian", seed=0):
     finals = []
     for s in range(n_samples):
-        m = SphericalPSpin(
-            N, 3, seed=np.random.SeedSequence(seed, spawn_key=(s,)), couplings=couplings
-        )
+        m = SphericalPSpin(N, 3, seed=child(seed, s), couplings=couplings)
         r = gradient_descent(
             m, m.random_point(10_000 + s, size=K), step=0.1, max_steps=20000, gtol=1e-5
         )

@@ -15,7 +15,6 @@ from analysis.spectrum import (
     hessian_trace,
     ks_distance,
     outliers,
-    semicircle_cdf,
     spectral_density,
     tangent_operator,
     wasserstein_1,
@@ -23,7 +22,7 @@ from analysis.spectrum import (
 from landscapes import Quadratic
 from landscapes.energy import Energy
 from landscapes.manifolds import Euclidean
-from pspin import SphericalPSpin
+from pspin import SphericalPSpin, theory
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +150,9 @@ def _semicircle_check(N, n_endpoints, steps, ks_tol, seed=0, endpoints=None):
     for x in X:
         u = e.energy(x) / N
         ev = hessian_eigenvalues(e, x).eigenvalues
-        kss.append(ks_distance(ev, lambda t, u=u: semicircle_cdf(t, -p * u, R)))
+        law = theory.hessian_spectrum(u, p)
+        assert (law.center, law.radius) == pytest.approx((-p * u, R))
+        kss.append(ks_distance(ev, law.cdf))
         diffs.append(ev.mean() + p * u)
     assert max(kss) <= ks_tol, kss
     assert abs(np.mean(diffs)) <= 4 * se1 / math.sqrt(n_endpoints), (diffs, se1)
@@ -177,7 +178,9 @@ def test_semicircle_check_fails_without_curvature_shift(endpoints100):
     x = X[0]
     u = e.energy(x) / N
     wrong = hessian_eigenvalues(e, x).eigenvalues + p * u  # shift removed
-    assert ks_distance(wrong, lambda t: semicircle_cdf(t, -p * u, 2 * math.sqrt(6))) > 0.2
+    law = theory.hessian_spectrum(u, p)
+    assert (law.center, law.radius) == pytest.approx((-p * u, 2 * math.sqrt(6)))
+    assert ks_distance(wrong, law.cdf) > 0.2
 
 
 @pytest.mark.slow
@@ -236,7 +239,7 @@ def test_slq_faithful_on_pspin_and_broken_slq_fails(p3):
 def test_slq_batched_equals_single_probe_runs(p3):
     x = p3.random_point(9)
     a = spectral_density(p3, x, method="slq", n_probes=3, lanczos_steps=20, seed=4)
-    from analysis.spectrum import _lanczos_block
+    from analysis.spectrum.slq import _lanczos_block
 
     op = tangent_operator(p3, x)
     rng = np.random.default_rng(0)

@@ -1,9 +1,7 @@
 """Network energies for the contract battery: one line each, ``name: factory(seed) -> Energy``.
 
-These join every check of tests/test_contract.py through tests/nn/test_contract_nn.py. The
-only check run differently is the geodesic second difference of the Riemannian Hessian,
-which for network losses with P of a few hundred needs a smaller step than the p-spin one
-(its truncation error grows like h^2 |v|^4 with |v| ~ sqrt(P)); see that module.
+These join every check of :func:`landscapes.testing.check_energy` through
+tests/energy_cases.py and tests/test_contract.py.
 """
 
 from __future__ import annotations

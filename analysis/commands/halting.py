@@ -1,0 +1,275 @@
+"""``landscapes halting``: universal halting-time fluctuations (Sagun, Trogdon & LeCun 2018).
+
+``landscapes halting pspin --N 50 100 200 --replicas 40`` runs gradient descent on the
+spherical 3-spin to a gradient threshold over four coupling ensembles and the given sizes;
+``landscapes halting mlp`` runs GD and SGD on small networks over two data ensembles (digits,
+teacher-student). Both write the halting-time table, the pairwise KS / Anderson-Darling tests
+of the normalized laws (tau - mean)/sd with the KS distance each test could detect, the
+collapse figure and a short report. ``landscapes halting sgd --N 100 200`` compares GD with
+Sagun et al.'s SGD on the split p-spin: final-energy distributions (means, spreads, KS / AD
+tests) and epochs to stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers) -> None:
+    """Add ``halting`` to the CLI."""
+    q = subparsers.add_parser(
+        "halting",
+        help="halting-time fluctuations of GD/SGD across ensembles (universality)",
+        description=__doc__.split("\n\n")[1],
+    )
+    kinds = q.add_subparsers(dest="kind", metavar="KIND")
+    ps = kinds.add_parser("pspin", help="GD on the p-spin over four coupling ensembles")
+    ps.add_argument("--N", type=int, nargs="+", default=[50, 100, 200], help="sizes")
+    ps.add_argument("--p", type=int, default=3, help="order of the interaction (default 3)")
+    ps.add_argument(
+        "--replicas", type=int, default=40, help="runs per ensemble and size (default 40)"
+    )
+    ps.add_argument(
+        "--models", type=int, default=4, help="coupling draws per ensemble and size (default 4)"
+    )
+    ps.add_argument("--step", type=float, default=0.2, help="GD step (default 0.2, Sagun et al.)")
+    ps.add_argument(
+        "--grad-threshold",
+        type=float,
+        default=0.01,
+        help="stop at |Riemannian gradient| <= this (total norm; default 0.01)",
+    )
+    ps.add_argument("--max-steps", type=int, default=20000, help="step budget (default 20000)")
+    nn = kinds.add_parser("mlp", help="GD and SGD on small networks over two data ensembles")
+    nn.add_argument("--data-seeds", type=int, default=20, help="data draws per ensemble")
+    nn.add_argument("--inits", type=int, default=5, help="initializations per data draw")
+    nn.add_argument("--hidden", type=int, default=16, help="hidden width (default 16)")
+    nn.add_argument("--n-train", type=int, default=300, help="training samples (default 300)")
+    nn.add_argument("--epochs", type=int, default=400, help="epochs (default 400)")
+    nn.add_argument("--gd-step", type=float, default=0.5, help="GD step (default 0.5)")
+    nn.add_argument("--sgd-step", type=float, default=0.05, help="SGD step (default 0.05)")
+    nn.add_argument("--batch-size", type=int, default=32, help="SGD batch (default 32)")
+    nn.add_argument(
+        "--threshold-digits", type=float, default=0.05, help="loss threshold, digits (0.05)"
+    )
+    nn.add_argument(
+        "--threshold-teacher", type=float, default=0.012, help="loss threshold, teacher (0.012)"
+    )
+    sg = kinds.add_parser("sgd", help="GD vs SGD on the split p-spin (Sagun et al.)")
+    sg.add_argument("--N", type=int, nargs="+", default=[100, 200], help="sizes (100 200)")
+    sg.add_argument("--p", type=int, default=3, help="order of the interaction (default 3)")
+    sg.add_argument("--P", type=int, default=5, help="parts of the couplings (default 5)")
+    sg.add_argument("--samples", type=int, default=2, help="coupling draws per N (default 2)")
+    sg.add_argument("--replicas", type=int, default=20, help="starts per draw (default 20)")
+    sg.add_argument(
+        "--sgd-epochs", type=int, default=100, help="SGD epochs (default 100; Sagun: 500)"
+    )
+    sg.add_argument("--final-gd-steps", type=int, default=1000, help="final GD steps (1000)")
+    sg.add_argument("--grad-threshold", type=float, default=0.01, help="|rgrad| to stop at (0.01)")
+    for sp in (ps, nn, sg):
+        sp.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+        sp.add_argument("--out", default=None, help="run folder (default runs/halting-...)")
+        sp.add_argument("--resume", action="store_true", help="reuse an existing run folder")
+        sp.add_argument("--no-progress", action="store_true", help="no progress bars")
+        sp.set_defaults(func=run)
+    q.set_defaults(func=lambda args: q.print_help() or 0)
+
+
+def _check(args) -> None:
+    if args.kind == "pspin":
+        if any(n < 2 for n in args.N):
+            raise ValueError(f"--N values must be >= 2; got {args.N}")
+        if args.models < 1 or args.replicas < max(2, args.models):
+            raise ValueError(
+                f"--models must be >= 1 and --replicas >= max(2, models); got {args.models}, "
+                f"{args.replicas}"
+            )
+        if args.step <= 0 or args.grad_threshold <= 0 or args.max_steps < 1:
+            raise ValueError("--step and --grad-threshold must be > 0 and --max-steps >= 1")
+    elif args.kind == "sgd":
+        if any(n < 2 for n in args.N) or args.p < 2 or args.P < 1:
+            raise ValueError(
+                f"--N and --p must be >= 2 and --P >= 1; got {args.N}, {args.p}, {args.P}"
+            )
+        if args.samples < 1 or args.replicas < 1 or args.samples * args.replicas < 2:
+            raise ValueError("--samples and --replicas must be >= 1, with at least 2 runs")
+        if args.sgd_epochs < 1 or args.final_gd_steps < 0 or args.grad_threshold <= 0:
+            raise ValueError("--sgd-epochs must be >= 1, --final-gd-steps >= 0, threshold > 0")
+    else:
+        if args.data_seeds < 1 or args.inits < 1 or args.data_seeds * args.inits < 2:
+            raise ValueError("--data-seeds and --inits must be >= 1, with at least 2 runs")
+        if args.epochs < 1 or args.gd_step <= 0 or args.sgd_step <= 0:
+            raise ValueError("--epochs must be >= 1 and the steps > 0")
+        if not 1 <= args.batch_size <= args.n_train:
+            raise ValueError(f"--batch-size must lie in 1..--n-train; got {args.batch_size}")
+
+
+def _md_table(rows: list[dict], cols: list[str]) -> str:
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+    return head + "".join("| " + " | ".join(fmt(r[c]) for c in cols) + " |\n" for r in rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``landscapes halting``."""
+    from analysis.plots import use_agg
+    from analysis.plots.halting import collapse_figure, raw_halting_figure
+    from analysis.report import ReportFigure, ReportSection, write_report
+    from analysis.store import RunFolder
+    from analysis.studies import halting as hs
+
+    _check(args)
+    progress = False if args.no_progress else None
+    config = {
+        k: v for k, v in vars(args).items() if k not in ("func", "out", "resume", "no_progress")
+    }
+    rf = RunFolder(args.out, "halting", config, resume=args.resume)
+    if args.kind == "sgd":
+        return _run_sgd(args, rf, progress)
+    if args.kind == "pspin":
+        study = hs.pspin_halting(
+            args.N,
+            p=args.p,
+            replicas=args.replicas,
+            models=args.models,
+            step=args.step,
+            grad_threshold=args.grad_threshold,
+            max_steps=args.max_steps,
+            seed=args.seed,
+            progress=progress,
+        )
+    else:
+        study = hs.network_halting(
+            data_seeds=args.data_seeds,
+            inits=args.inits,
+            hidden=args.hidden,
+            n_train=args.n_train,
+            epochs=args.epochs,
+            gd_step=args.gd_step,
+            sgd_step=args.sgd_step,
+            batch_size=args.batch_size,
+            thresholds={"digits": args.threshold_digits, "teacher": args.threshold_teacher},
+            seed=args.seed,
+            progress=progress,
+        )
+    summary = hs.summarize(study)
+    tests = hs.compare_laws(study)
+    groups = study.groups()
+    normalized = {k: hs.normalized(v) for k, v in groups.items() if np.sum(v >= 0) >= 2}
+    rf.write_table("tables/runs.csv", study.runs)
+    rf.write_table("tables/halting.csv", summary)
+    rf.write_table("tables/tests.csv", tests)
+    rf.write_arrays(
+        "arrays/halting.npz",
+        **{"__".join(map(str, k)): v for k, v in groups.items()},
+    )
+    use_agg()
+    rf.save_figure("figures/collapse.png", collapse_figure(normalized, tests))
+    rf.save_figure("figures/raw.png", raw_halting_figure(groups))
+
+    n_reject = sum(r["ks_pvalue"] < 0.05 for r in tests)
+    cols_s = ["family", "ensemble", "size", "runs", "halted", "tau_mean", "tau_sd", "skewness"]
+    cols_t = ["family", "a", "b", "n1", "n2", "ks", "ks_pvalue", "ad_pvalue", "ks_detectable"]
+    md = (
+        f"# Halting times ({args.kind})\n\n"
+        f"Protocol: {study.params}\n\nSeed: {study.seed}\n\n"
+        "## Halting times\n\n" + _md_table(summary, cols_s) + "\n"
+        "## Normalized laws, pairwise (KS, Anderson-Darling)\n\n"
+        f"{n_reject} of {len(tests)} pairs reject equality at 5% (KS). `ks_detectable`: the KS "
+        "distance each pair would detect with 80% power at 5% (Massey's bound).\n\n"
+        + _md_table(tests, cols_t)
+        + "\n![collapse](figures/collapse.png)\n\n![raw](figures/raw.png)\n"
+    )
+    rf.write_text("report.md", md)
+    write_report(
+        rf,
+        title=f"Halting times: {args.kind}",
+        subtitle=str(rf.path),
+        protocol=[(k, str(v)) for k, v in study.params.items()],
+        summary=summary,
+        sections=[
+            ReportSection(
+                "Collapse of normalized halting times",
+                figures=(
+                    ReportFigure(
+                        "figures/collapse.png",
+                        "ECDFs of (tau - mean)/sd",
+                        "One panel per algorithm; curves of different ensembles should overlap.",
+                    ),
+                    ReportFigure("figures/raw.png", "Raw halting times", "Before normalization."),
+                ),
+                text=f"{n_reject} of {len(tests)} pairwise KS tests reject at 5%.",
+            )
+        ],
+    )
+    print(f"halting {args.kind}: {len(study.runs)} runs, {n_reject}/{len(tests)} pairs reject")
+    for r in summary:
+        print(
+            f"  {r['family']:9s} {r['ensemble']:12s} {r['size']:>4}: tau {r['tau_mean']:.1f} "
+            f"+- {r['tau_sd']:.1f} ({r['halted']}/{r['runs']} halted)"
+        )
+    print(f"run folder: {rf.path}")
+    return 0
+
+
+def _run_sgd(args, rf, progress) -> int:
+    """``halting sgd``: GD against SGD on the split p-spin at each N."""
+    from analysis.plots import use_agg
+    from analysis.plots.halting import gd_sgd_figure
+    from analysis.studies.pspin_sgd import gd_vs_sgd
+
+    comps = [
+        gd_vs_sgd(
+            N,
+            p=args.p,
+            P=args.P,
+            samples=args.samples,
+            replicas=args.replicas,
+            sgd_epochs=args.sgd_epochs,
+            final_gd_steps=args.final_gd_steps,
+            grad_threshold=args.grad_threshold,
+            seed=args.seed,
+            progress=progress,
+        )
+        for N in args.N
+    ]
+    summary = [c.summary for c in comps]
+    runs = [
+        {"N": c.N, "method": m, "run": i, "energy": float(e), "settle_epochs": int(t)}
+        for c in comps
+        for m, E, S in (("gd", c.gd_energy, c.gd_settle), ("sgd", c.sgd_energy, c.sgd_settle))
+        for i, (e, t) in enumerate(zip(E, S, strict=True))
+    ]
+    rf.write_table("tables/gd_vs_sgd.csv", summary)
+    rf.write_table("tables/sgd_runs.csv", runs)
+    rf.write_arrays(
+        "arrays/gd_vs_sgd.npz",
+        **{f"{m}_{c.N}": getattr(c, f"{m}_energy") for c in comps for m in ("gd", "sgd")},
+    )
+    use_agg()
+    rf.save_figure("figures/gd_vs_sgd.png", gd_sgd_figure(comps))
+    cols = ["N", "runs", "gd_mean", "gd_sd", "sgd_mean", "sgd_sd", "diff_mean", "diff_se"]
+    cols += ["test_ks_pvalue", "test_ad_pvalue", "test_ks_detectable"]
+    cols += ["gd_halting_median", "gd_settle_median", "sgd_settle_median", "sgd_epochs_median"]
+    rf.write_text(
+        "report.md",
+        "# GD vs SGD on the split p-spin\n\n"
+        f"Protocol: {comps[0].params} (N varies)\n\nSeed: {comps[0].seed}\n\n"
+        + _md_table(summary, cols)
+        + "\n![gd vs sgd](figures/gd_vs_sgd.png)\n",
+    )
+    print("halting sgd: N   GD mean (sd)         SGD mean (sd)        KS p   epochs GD/SGD")
+    for s in summary:
+        print(
+            f"  {s['N']:5d} {s['gd_mean']:.4f} ({s['gd_sd']:.4f})  {s['sgd_mean']:.4f} "
+            f"({s['sgd_sd']:.4f})  {s['test_ks_pvalue']:.3f}  {s['gd_settle_median']:.0f}/"
+            f"{s['sgd_settle_median']:.0f}"
+        )
+    print(f"run folder: {rf.path}")
+    return 0

@@ -1,0 +1,588 @@
+"""Landscapes of small networks beside the Lennard-Jones reference and the p-spin glass.
+
+The protocol (:func:`explore_landscape`) runs on any Energy:
+
+1. **minima**: basin-hopping (:func:`analysis.critical.basinhopping.basin_hopping`), every
+   distinct quench polished by Newton steps and verified (|grad| <= 1e-10 relative to the
+   scale, index 0 modulo the declared symmetries), deduplicated modulo symmetries;
+2. **index-1 saddles** from three single-ended sources, each verified (|grad| <= 1e-10,
+   index 1): hybrid eigenvector-following from the lowest minima along their softest modes
+   (:func:`analysis.critical.transition.hybrid_eigenvector_following`), Newton
+   eigenvector-following with target index 1 from minima kicked in random directions
+   (:func:`analysis.critical.newton_search`), and the index-1 points of the Newton-MR census;
+   every distinct saddle is connected to its two minima by descents along +- its unstable
+   direction (:func:`analysis.critical.transition.connect_saddles`), new minima joining;
+3. **census by index**: Newton-MR (:func:`analysis.critical.newton_mr.newton_mr`) from random
+   starts at several scales and from kicked minima; critical points of every index are kept
+   with their energy and index fraction, gradient-flat end points as their own category.
+
+Energies in a :class:`Landscape` are intensive (``energy / energy.scale``): the mean loss of
+a network, the cluster total (epsilon) of a Lennard-Jones cluster, H/N of a p-spin. For the
+side-by-side disconnectivity graphs every landscape is drawn in the same *normalized* unit
+``(E - E_min) / (E_top - E_min)``: 0 at its lowest minimum, 1 at its highest saddle that joins
+two minima (:func:`normalized_connections`), so the shapes (one funnel, many competing
+basins) compare across energies whose natural units differ.
+
+:func:`pspin_landscape` gives the same :class:`Landscape` for a spherical p-spin sample,
+from the complete census of :mod:`analysis.critical` and :func:`analysis.connectivity
+.connect_minima`; :func:`network_model` builds the network setups (XOR-like data, a digits
+subset) that ``landscapes landscape mlp`` runs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from analysis.critical import newton_search, verify
+from analysis.critical.basinhopping import MinimaRegistry, basin_hopping, verified_minima
+from analysis.critical.newton_mr import newton_mr
+from analysis.critical.transition import (
+    connect_saddles,
+    hybrid_eigenvector_following,
+    lowest_modes,
+    symmetry_basis,
+)
+from landscapes.energy import Energy
+from landscapes.random import SeedLike, as_generator, as_seed_sequence, child, seed_info
+
+__all__ = [
+    "xor_data",
+    "checkerboard_data",
+    "network_model",
+    "Landscape",
+    "explore_landscape",
+    "pspin_landscape",
+    "normalized_connections",
+    "store_landscape",
+]
+
+DATASETS = ("xor", "checkerboard", "digits")
+
+
+# ----------------------------------------------------------------------------- setups
+def xor_data(n_per_corner: int = 10, noise: float = 0.3, seed: SeedLike = 0):
+    """XOR-like data: Gaussian blobs (std ``noise``) at the corners (+-1, +-1), label = XOR.
+
+    Returns a :class:`landscapes.datasets.Dataset` (classification, 2 classes, 2 features).
+    """
+    from landscapes.datasets import from_arrays
+
+    if int(n_per_corner) < 1 or noise < 0:
+        raise ValueError(f"n_per_corner must be >= 1 and noise >= 0; got {n_per_corner}, {noise}")
+    rng = as_generator(seed)
+    corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    X = np.repeat(corners, int(n_per_corner), axis=0)
+    X = X + noise * rng.standard_normal(X.shape)
+    y = np.repeat([0, 1, 1, 0], int(n_per_corner))
+    return from_arrays(X, y, name="xor")
+
+
+def checkerboard_data(k: int = 4):
+    """The k x k checkerboard on [-1, 1]^2 (labels alternate; ``k = 2`` is XOR), noise-free."""
+    from landscapes.datasets import from_arrays
+
+    if int(k) < 2:
+        raise ValueError(f"k must be >= 2; got {k}")
+    g = np.linspace(-1.0, 1.0, int(k))
+    A, B = np.meshgrid(g, g)
+    X = np.c_[A.ravel(), B.ravel()]
+    y = ((np.arange(k)[:, None] + np.arange(k)[None, :]) % 2).ravel()
+    return from_arrays(X, y, name=f"checkerboard{k}")
+
+
+def network_model(
+    dataset: str = "xor",
+    hidden: int = 4,
+    weight_decay: float = 1e-3,
+    *,
+    activation: str = "tanh",
+    loss: str = "mse",
+    n_train: int = 30,
+    classes: int = 3,
+    k: int = 4,
+    seed: SeedLike = 0,
+):
+    """A one-hidden-layer :class:`landscapes.nn.MLPLoss` on one of the study's datasets.
+
+    ``"xor"``: :func:`xor_data` (``n_train // 4`` points per corner); ``"checkerboard"``:
+    :func:`checkerboard_data` (``k``); ``"digits"``: a stratified subset of ``n_train``
+    scikit-learn digits of the first ``classes`` classes (64 features, pixels / 16).
+    """
+    from landscapes.datasets import digits
+    from landscapes.nn import MLPLoss
+
+    if dataset == "xor":
+        data = xor_data(max(1, int(n_train) // 4), seed=seed)
+    elif dataset == "checkerboard":
+        data = checkerboard_data(k)
+    elif dataset == "digits":
+        data = digits(n_train=n_train, classes=classes, seed=seed)
+    else:
+        raise ValueError(f"dataset must be one of {DATASETS}; got {dataset!r}")
+    return MLPLoss(
+        data, hidden=(int(hidden),), activation=activation, loss=loss, weight_decay=weight_decay
+    )
+
+
+# ----------------------------------------------------------------------------- result
+@dataclass(frozen=True)
+class Landscape:
+    """Minima, connected index-1 saddles and a census by index of one energy.
+
+    Attributes
+    ----------
+    name : str
+        Label of the system.
+    energy_unit : str
+        What the (intensive) energies are.
+    dim : int
+        Dimension of the energy (parameters, coordinates, spins).
+    n_zero_modes : int
+        Declared symmetry directions at the lowest minimum (excluded from indices).
+    minima_energies : ndarray (m,)
+        Verified distinct minima, intensive energies, ascending.
+    saddle_energies : ndarray (s,)
+        Verified distinct index-1 saddles.
+    ends : ndarray (s, 2)
+        Minima each saddle joins (-1: the descent reached no verified minimum).
+    census_energies, census_index_fractions, census_indices : ndarray (c,)
+        Distinct verified critical points of every index (minima and saddles included).
+    flat_energies, flat_grad_norms, flat_null_fractions : ndarray (f,)
+        Gradient-flat end points of the Newton-MR census (not critical points).
+    counts : dict
+        Attempts and outcomes of every stage.
+    timings : dict
+        Seconds per stage.
+    seed : dict
+        ``seed_info`` of the root seed.
+    minima, saddles : ndarray
+        Coordinates (for the catalogue and the arrays file).
+    """
+
+    name: str
+    energy_unit: str
+    dim: int
+    n_zero_modes: int
+    minima_energies: np.ndarray
+    saddle_energies: np.ndarray
+    ends: np.ndarray
+    census_energies: np.ndarray
+    census_index_fractions: np.ndarray
+    census_indices: np.ndarray
+    flat_energies: np.ndarray
+    flat_grad_norms: np.ndarray
+    flat_null_fractions: np.ndarray
+    counts: dict
+    timings: dict
+    seed: dict = field(default_factory=dict)
+    minima: np.ndarray | None = None
+    saddles: np.ndarray | None = None
+
+    @property
+    def n_connected(self) -> int:
+        """Saddles joined to two verified minima."""
+        return int(np.sum(np.all(self.ends >= 0, axis=1))) if self.ends.size else 0
+
+    def connections(self):
+        """The minima/saddle graph as :class:`analysis.connectivity.Connections`."""
+        from analysis.connectivity import Connections
+
+        G = nx.MultiGraph()
+        for j, e in enumerate(self.minima_energies):
+            G.add_node(j, energy=float(e))
+        for s, (a, b) in enumerate(self.ends):
+            if a >= 0 and b >= 0:
+                G.add_edge(int(a), int(b), energy=float(self.saddle_energies[s]), saddle=s)
+        dim = self.dim
+        return Connections(
+            graph=G,
+            minima=self.minima if self.minima is not None else np.zeros((0, dim)),
+            minima_energies=self.minima_energies,
+            saddles=self.saddles if self.saddles is not None else np.zeros((0, dim)),
+            saddle_energies=self.saddle_energies,
+            ends=self.ends,
+            n_components=nx.number_connected_components(G) if G.number_of_nodes() else 0,
+        )
+
+    def barriers(self) -> np.ndarray:
+        """``(s, 2)`` saddle energy minus each end's energy (NaN for a missing end)."""
+        out = np.full(self.ends.shape, np.nan)
+        for c in range(2):
+            ok = self.ends[:, c] >= 0
+            out[ok, c] = self.saddle_energies[ok] - self.minima_energies[self.ends[ok, c]]
+        return out
+
+    def tables(self) -> dict[str, dict]:
+        """Tidy tables: ``minima``, ``saddles`` (ends, barriers), ``critical`` and ``flat``."""
+        bar = self.barriers()
+        return {
+            "minima": {
+                "minimum": np.arange(self.minima_energies.size),
+                "energy": self.minima_energies,
+            },
+            "saddles": {
+                "saddle": np.arange(self.saddle_energies.size),
+                "energy": self.saddle_energies,
+                "min_a": self.ends[:, 0] if self.ends.size else np.zeros(0, int),
+                "min_b": self.ends[:, 1] if self.ends.size else np.zeros(0, int),
+                "barrier_a": bar[:, 0] if bar.size else np.zeros(0),
+                "barrier_b": bar[:, 1] if bar.size else np.zeros(0),
+            },
+            "critical": {
+                "energy": self.census_energies,
+                "index": self.census_indices,
+                "index_fraction": self.census_index_fractions,
+            },
+            "flat": {
+                "energy": self.flat_energies,
+                "grad_norm": self.flat_grad_norms,
+                "null_fraction": self.flat_null_fractions,
+            },
+        }
+
+    def summary(self) -> dict:
+        """Counts for reports and benchmarks."""
+        idx = self.census_index_fractions
+        return {
+            "system": self.name,
+            "dim": self.dim,
+            "minima": int(self.minima_energies.size),
+            "saddles": int(self.saddle_energies.size),
+            "saddles_connected": self.n_connected,
+            "critical_points": int(idx.size),
+            "max_index_fraction": float(idx.max()) if idx.size else float("nan"),
+            "gradient_flat": int(self.flat_energies.size),
+            "lowest_minimum": float(self.minima_energies.min())
+            if self.minima_energies.size
+            else float("nan"),
+        }
+
+
+# ----------------------------------------------------------------------------- protocol
+def _unit_directions(rng, energy, X):
+    """Random unit directions orthogonal to the declared symmetry directions at each point."""
+    U = rng.standard_normal(X.shape)
+    for k in range(X.shape[0]):  # symmetry bases are per point; a handful of points
+        Q = symmetry_basis(energy, X[k])
+        U[k] -= Q.T @ (Q @ U[k])
+    return U / np.linalg.norm(U, axis=1, keepdims=True)
+
+
+def explore_landscape(
+    energy: Energy,
+    *,
+    name: str = "",
+    seed: SeedLike = 0,
+    bh_replicas: int = 16,
+    bh_steps: int = 30,
+    bh_temperature: float = 1.0,
+    bh_step: float | None = None,
+    quench_gtol: float = 1e-6,
+    quench_max_iter: int = 2000,
+    hef_minima: int = 10,
+    hef_modes: int = 2,
+    hef_options: dict | None = None,
+    ef_starts: int = 64,
+    ef_kick: float = 0.1,
+    mr_starts: int = 64,
+    mr_scales: tuple = (0.5, 1.0, 2.0, 4.0),
+    mr_kick: float = 0.3,
+    mr_max_iter: int = 100,
+    key_tol: float = 1e-5,
+    gtol: float = 1e-10,
+) -> Landscape:
+    """Minima, connected index-1 saddles and a census by index (see the module docstring).
+
+    Parameters
+    ----------
+    energy : Energy
+        On Euclidean space (dense Hessians of dimension ``dim`` are formed: keep it at a few
+        hundred at most).
+    name : str
+        Label.
+    seed : seed-like
+        Root seed: basin-hopping uses ``child(root, "search", 0)``, the saddle searches
+        ``child(root, "search", 1)``, the Newton-MR starts ``child(root, "search", 2)``.
+    bh_replicas, bh_steps, bh_temperature, bh_step : int, int, float, float
+        Basin-hopping (temperature in units of ``energy.energy``).
+    quench_gtol, quench_max_iter : float, int
+        L-BFGS quenches.
+    hef_minima, hef_modes : int
+        Hybrid eigenvector-following from the ``hef_minima`` lowest minima along their
+        ``hef_modes`` softest modes (both signs).
+    hef_options : dict, optional
+        Options of :func:`~analysis.critical.transition.hybrid_eigenvector_following`.
+    ef_starts, ef_kick : int, float
+        Newton eigenvector-following (target index 1) from minima kicked by ``ef_kick``.
+    mr_starts, mr_scales, mr_kick, mr_max_iter : int, tuple, float, int
+        Newton-MR census: ``mr_starts`` random points (``energy.random_point`` times each
+        scale in turn) and as many minima kicked by ``mr_kick``.
+    key_tol : float
+        Two verified points are the same when their energies agree (relative 1e-7) and their
+        structure keys (:func:`~analysis.critical.basinhopping.structure_keys`) within this.
+    gtol : float
+        Verification tolerance on |grad| relative to the scale.
+    """
+    root = as_seed_sequence(seed)
+    scale = float(energy.scale)
+    timings: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    t0 = time.perf_counter()
+    bh = basin_hopping(
+        energy,
+        n_replicas=bh_replicas,
+        n_steps=bh_steps,
+        temperature=bh_temperature,
+        step_size=bh_step,
+        seed=child(root, "search", 0),
+        gtol=quench_gtol,
+        max_iter=quench_max_iter,
+    )
+    Y, ver = verified_minima(energy, bh.minima, gtol=gtol)
+    ok = (ver.kind == "critical") & (ver.indices == 0)
+    mins = MinimaRegistry(energy, key_tol=key_tol)
+    mins.add(Y[ok], ver.energies[ok], 0)
+    counts.update(bh_quenches=bh.n_quenches, bh_candidates=bh.n_minima, bh_verified=int(ok.sum()))
+    timings["basin_hopping"] = time.perf_counter() - t0
+
+    # ---- index-1 saddles
+    t1 = time.perf_counter()
+    rng = as_generator(child(root, "search", 1))
+    sads = MinimaRegistry(energy, key_tol=key_tol)
+    sad_u: list[np.ndarray] = []
+
+    def add_saddles(Z, vz):
+        good = (vz.kind == "critical") & (vz.indices == 1)
+        for i in np.flatnonzero(good):
+            n0 = len(sads)
+            sads.add(Z[i : i + 1], vz.energies[i : i + 1], 0)
+            if len(sads) > n0:
+                sad_u.append(vz.unstable[i] / np.linalg.norm(vz.unstable[i]))
+        return int(good.sum())
+
+    n_hef = n_hef_ok = 0
+    order = np.argsort(mins.E)[: int(hef_minima)]
+    for r in order:
+        x = mins.X[r]
+        kmax = energy.dim - symmetry_basis(energy, x).shape[0] - 1
+        if hef_modes <= 0 or kmax < 1:
+            break
+        _, V = lowest_modes(energy, x, min(int(hef_modes), kmax))
+        for v in V:
+            for sgn in (1.0, -1.0):
+                n_hef += 1
+                ts = hybrid_eigenvector_following(
+                    energy, x + 0.1 * sgn * v, v0=sgn * v, follow="overlap", **(hef_options or {})
+                )
+                if ts.verified:
+                    n_hef_ok += 1
+                    add_saddles(ts.x[None], verify(energy, ts.x[None], gtol=gtol))
+    counts.update(hef_attempts=n_hef, hef_verified=n_hef_ok)
+    if len(mins) and ef_starts > 0:
+        src = rng.integers(0, len(mins), size=int(ef_starts))
+        X0 = mins.X[src] + ef_kick * _unit_directions(rng, energy, mins.X[src])
+        Z, _, _ = newton_search(
+            energy,
+            X0,
+            mode="index",
+            target_index=1,
+            max_iter=150,
+            gtol=gtol,
+            trust_radius=ef_kick,
+            adaptive=True,
+        )
+        counts["ef_attempts"] = int(ef_starts)
+        counts["ef_verified"] = add_saddles(Z, verify(energy, Z, gtol=gtol))
+    timings["saddle_searches"] = time.perf_counter() - t1
+
+    # ---- Newton-MR census
+    t2 = time.perf_counter()
+    rng_mr = as_generator(child(root, "search", 2))
+    starts = []
+    if mr_starts > 0:
+        sc = np.resize(np.asarray(mr_scales, dtype=float), int(mr_starts))
+        R = energy.random_point(rng_mr, size=int(mr_starts))
+        starts.append(R * sc[:, None])
+        if len(mins):
+            src = rng_mr.integers(0, len(mins), size=int(mr_starts))
+            starts.append(mins.X[src] + mr_kick * _unit_directions(rng_mr, energy, mins.X[src]))
+    crit = MinimaRegistry(energy, key_tol=key_tol)
+    crit_idx: list[int] = []
+    crit_frac: list[float] = []
+    flat = {"e": [], "g": [], "n": []}
+    if starts:
+        mr = newton_mr(energy, np.concatenate(starts), max_iter=mr_max_iter, gtol=gtol)
+        counts.update({f"mr_{k}": v for k, v in mr.counts().items()})
+        isc = mr.kind == "critical"
+        for i in np.flatnonzero(isc):
+            n0 = len(crit)
+            crit.add(mr.x[i : i + 1], mr.energies[i : i + 1], 0)
+            if len(crit) > n0:
+                crit_idx.append(int(mr.indices[i]))
+                crit_frac.append(float(mr.index_fractions[i]))
+        fl = mr.kind == "flat"
+        flat = {"e": mr.energies[fl], "g": mr.grad_norms[fl], "n": mr.null_fractions[fl]}
+        # index-0 and index-1 census points join the minima and saddles
+        Xc = mr.x[isc]
+        vc = verify(energy, Xc, gtol=gtol) if Xc.shape[0] else None
+        if vc is not None:
+            add_saddles(Xc, vc)
+            m0 = (vc.kind == "critical") & (vc.indices == 0)
+            if m0.any():
+                mins.add(Xc[m0], vc.energies[m0], 0)
+    timings["newton_mr"] = time.perf_counter() - t2
+
+    # ---- connections
+    t3 = time.perf_counter()
+    ends = np.zeros((0, 2), dtype=int)
+    if len(sads):
+        pair, okp = connect_saddles(energy, sads.X, np.array(sad_u), gtol=gtol)
+        ends = np.full((len(sads), 2), -1, dtype=int)
+        Ep = np.asarray(energy.energy(pair.reshape(-1, energy.dim))).reshape(-1, 2)
+        for c in range(2):
+            sel = np.flatnonzero(okp[:, c])
+            if sel.size:
+                ends[sel, c] = mins.add(pair[sel, c], Ep[sel, c], 0)
+    timings["connect"] = time.perf_counter() - t3
+
+    # ---- the census holds every distinct verified critical point
+    d_eff = energy.dim - (symmetry_basis(energy, mins.X[0]).shape[0] if len(mins) else 0)
+    for X, E, k in ((mins.X, mins.E, 0), (sads.X, sads.E, 1)):
+        for i in range(len(E)):
+            n0 = len(crit)
+            crit.add(X[i : i + 1], E[i : i + 1], 0)
+            if len(crit) > n0:
+                crit_idx.append(k)
+                crit_frac.append(k / max(d_eff, 1))
+    # minima sorted by energy, ends remapped
+    order = np.argsort(mins.E, kind="stable")
+    inv = np.empty_like(order)
+    inv[order] = np.arange(order.size)
+    ends = np.where(ends >= 0, inv[np.maximum(ends, 0)], -1) if ends.size else ends
+    timings["total"] = time.perf_counter() - t0
+    nz = symmetry_basis(energy, mins.X[order[0]]).shape[0] if len(mins) else 0
+    return Landscape(
+        name=name or type(energy).__name__,
+        energy_unit=getattr(energy, "intensive_name", "energy"),
+        dim=int(energy.dim),
+        n_zero_modes=int(nz),
+        minima_energies=mins.E[order] / scale,
+        saddle_energies=sads.E / scale,
+        ends=ends,
+        census_energies=crit.E / scale,
+        census_index_fractions=np.array(crit_frac),
+        census_indices=np.array(crit_idx, dtype=int),
+        flat_energies=np.asarray(flat["e"]) / scale,
+        flat_grad_norms=np.asarray(flat["g"]),
+        flat_null_fractions=np.asarray(flat["n"]),
+        counts=counts,
+        timings=timings,
+        seed=seed_info(root),
+        minima=mins.X[order],
+        saddles=sads.X,
+    )
+
+
+def pspin_landscape(
+    N: int = 10, p: int = 3, *, seed: SeedLike = 0, max_time: float | None = None
+) -> Landscape:
+    """The same :class:`Landscape` for a pure spherical p-spin sample (energies H/N).
+
+    All critical points from :func:`analysis.critical.census` (complete when its certificate
+    holds), the minima joined through the index-1 saddles by
+    :func:`analysis.connectivity.connect_minima`; index fractions are ``k / (N - 1)``.
+    """
+    from analysis.connectivity import connect_minima
+    from analysis.critical import census
+    from pspin import SphericalPSpin
+
+    root = as_seed_sequence(seed)
+    t0 = time.perf_counter()
+    energy = SphericalPSpin(N, p, seed=child(root, "model"))
+    c = census(energy, seed=child(root, "search"), max_time=max_time, progress=False)
+    conn = connect_minima(energy, c.points, c.indices)
+    d = energy.manifold.intrinsic_dim
+    return Landscape(
+        name=f"spherical {p}-spin N={N}",
+        energy_unit="H/N (energy per spin)",
+        dim=int(N),
+        n_zero_modes=0,
+        minima_energies=conn.minima_energies,
+        saddle_energies=conn.saddle_energies,
+        ends=conn.ends,
+        census_energies=c.energies,
+        census_index_fractions=c.indices / d,
+        census_indices=c.indices,
+        flat_energies=np.asarray(c.flat_energies),
+        flat_grad_norms=np.asarray(c.flat_grad_norms),
+        flat_null_fractions=np.full(len(c.flat_energies), np.nan),
+        counts={"census_points": c.n_points, "census_complete": int(c.complete)},
+        timings={"total": time.perf_counter() - t0},
+        seed=seed_info(root),
+        minima=conn.minima,
+        saddles=conn.saddles,
+    )
+
+
+def normalized_connections(landscape: Landscape):
+    """Connections in the comparable unit ``(E - E_min) / (E_top - E_min)``.
+
+    ``E_min`` is the lowest minimum, ``E_top`` the highest saddle joining two minima (the
+    highest minimum when there is none), so every landscape spans [0, 1].
+    """
+    conn = landscape.connections()
+    lo = float(conn.minima_energies.min())
+    joined = np.all(conn.ends >= 0, axis=1) if conn.ends.size else np.zeros(0, bool)
+    top = (
+        float(conn.saddle_energies[joined].max())
+        if joined.any()
+        else float(conn.minima_energies.max())
+    )
+    span = top - lo if top > lo else 1.0
+    G = nx.MultiGraph()
+    for n, d in conn.graph.nodes(data=True):
+        G.add_node(n, energy=(d["energy"] - lo) / span)
+    for a, b, d in conn.graph.edges(data=True):
+        G.add_edge(a, b, energy=(d["energy"] - lo) / span, saddle=d["saddle"])
+    return G, {"E_min": lo, "E_top": top, "span": span}
+
+
+def store_landscape(catalogue, energy: Energy, landscape: Landscape) -> dict:
+    """Store a landscape's minima, saddles and connections in an
+    :class:`analysis.catalogue.Catalogue` (points deduplicated by the catalogue's distance).
+
+    Returns ``{"minima_ids", "saddle_ids"}``.
+    """
+    from analysis.critical import verify as _verify
+
+    fp = catalogue.add_model(energy)
+    ids = {}
+    for key, X, idx in (("minima_ids", landscape.minima, 0), ("saddle_ids", landscape.saddles, 1)):
+        out = []
+        if X is not None and X.shape[0]:
+            v = _verify(energy, X)
+            for i in range(X.shape[0]):
+                out.append(
+                    catalogue.add_point(
+                        energy,
+                        X[i],
+                        energy_value=float(v.energies[i]) / float(energy.scale),
+                        index=idx,
+                        grad_norm=float(v.grad_norms[i]),
+                        min_abs_eig=float(v.min_abs_eigs[i]),
+                    )
+                )
+        ids[key] = out
+    for s, (a, b) in enumerate(landscape.ends):
+        catalogue.add_connection(
+            fp,
+            ids["saddle_ids"][s],
+            None if a < 0 else ids["minima_ids"][a],
+            None if b < 0 else ids["minima_ids"][b],
+            float(landscape.saddle_energies[s]),
+        )
+    return ids

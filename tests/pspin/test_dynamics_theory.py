@@ -1,0 +1,156 @@
+"""pspin.theory.dynamics (the exact N -> infinity Langevin dynamics) against exact facts.
+
+Closed form for p = 2, Euler's identity mu = T - p e, the initial slope -xi'(1), agreement of two
+resolutions, the paramagnet -xi(1)/T with time-translation invariance and FDT above T_d, the
+threshold at T = 0 and aging below T_d. The long runs are marked slow (also run by
+benchmarks/dynamics_theory.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from pspin import theory as th
+from pspin.theory.dynamics import dynamics, p2_zero_temperature
+
+
+@pytest.fixture(scope="module")
+def p3_zero():
+    return dynamics(3, 0.0, 20.0, h0=0.005, grid=512)
+
+
+@pytest.fixture(scope="module")
+def p3_hot():
+    return dynamics(3, 1.5, 30.0, h0=0.01, grid=512)
+
+
+def test_p2_closed_form_through_the_semicircle():
+    s = dynamics(2, 0.0, 1.5, h0=0.002, adaptive=False, error=False)
+    ex = p2_zero_temperature(s.t)
+    assert np.max(np.abs(s.energy - ex["energy"])) < 1e-6
+    assert np.max(np.abs(s.mu - ex["mu"])) < 2e-6
+    for t, tw in [(1.0, 0.5), (1.5, 0.2), (0.7, 0.7)]:
+        assert abs(s.correlation(t, tw) - ex["correlation"](t, tw)) < 1e-5
+    assert abs(s.response(1.0, 0.5) - ex["response"](1.0, 0.5)) < 1e-4
+    # the closed form itself: e -> -sqrt(2) (semicircle edge) and de/dt(0) = -xi'(1) = -2
+    late = p2_zero_temperature(np.array([1e-6, 1e3]))["energy"]
+    assert late[0] / 1e-6 == pytest.approx(-2.0, rel=1e-4)
+    assert late[1] == pytest.approx(-np.sqrt(2) + 3 / (8 * 1e3), abs=1e-5)
+
+
+def test_p2_weight_scales_time_and_energy():
+    a = 0.5
+    s = dynamics({2: a}, 0.0, 1.0, h0=0.002, adaptive=False, error=False)
+    ex = p2_zero_temperature(s.t, scale=a)
+    assert np.max(np.abs(s.energy - ex["energy"])) < 1e-6
+
+
+def test_initial_slope_and_euler_identity():
+    mix = {3: 0.5, 4: 0.5}
+    s = dynamics(mix, 0.0, 0.05, h0=1e-3, adaptive=False, error=False)
+    xi1 = 0.5 * 3 + 0.5 * 4
+    assert s.energy[1] / s.t[1] == pytest.approx(-xi1, rel=1e-2)  # |grad H|^2 / N = xi'(1)
+    hot = dynamics(3, 0.7, 2.0, h0=0.01, grid=64, error=False)
+    assert np.allclose(hot.mu, 0.7 - 3 * hot.energy, atol=1e-10)  # s.grad H = p H
+    assert hot.mu[0] == 0.7
+
+
+def test_two_resolutions_agree_at_zero_temperature(p3_zero):
+    s = p3_zero
+    m = s.t <= 20
+    assert s.t[m][-1] == pytest.approx(20.0, abs=0.1)
+    assert np.max(s.error[m]) < 1e-4
+    # gradient flow: the energy decreases and stays above the threshold -E_inf
+    assert np.all(np.diff(s.energy) <= 1e-12)
+    assert np.all(s.energy > -th.threshold_energy(3))
+
+
+def test_two_resolutions_agree_at_high_temperature_short_times(p3_hot):
+    m = p3_hot.t <= 5.0
+    assert np.max(p3_hot.error[m]) < 1e-4
+
+
+def test_high_temperature_equilibrium_tti_and_fdt(p3_hot):
+    s, T = p3_hot, 1.5
+    assert s.energy[-1] == pytest.approx(float(th.paramagnetic_energy(T, 3)), abs=1e-3)
+    assert s.mu[-1] == pytest.approx(T + 3.0 / T, abs=2e-3)  # mu -> T + xi'(1)/T
+    for tau in (0.2, 1.0, 3.0):
+        # time-translation invariance
+        assert abs(s.correlation(20 + tau, 20.0) - s.correlation(10 + tau, 10.0)) < 1e-3
+        # FDT: R(t, t_w) = (1/T) dC(t, t_w)/dt_w
+        t, tw, d = 20.0 + tau, 20.0, 1e-2
+        dc = (s.correlation(t, tw + d) - s.correlation(t, tw - d)) / (2 * d)
+        assert abs(s.response(t, tw) - dc / T) < 1e-3
+        assert abs(s.integrated_response(t, tw) - (1 - s.correlation(t, tw)) / T) < 2e-3
+
+
+def test_zero_temperature_approaches_threshold_from_above():
+    s = dynamics(3, 0.0, 200.0, h0=0.01, grid=256, error=False)
+    e_inf = th.threshold_energy(3)
+    assert np.all(s.energy > -e_inf)
+    fine = s.t <= 256 * 0.01  # the fixed fine grid: strictly decreasing
+    assert np.all(np.diff(s.energy[fine]) < 0)
+    # after each halving the first step may overshoot by the discretization error (~1e-4)
+    assert np.max(np.diff(s.energy)) < 5e-4
+    gap = s.energy_at([50.0, 200.0]) + e_inf
+    assert 0 < gap[1] < gap[0] < 0.03
+    # a power law approach: the gap shrinks by a factor 4^a, a ~ 2/3
+    a = np.log(gap[0] / gap[1]) / np.log(4.0)
+    assert 0.4 < a < 0.9
+
+
+def test_aging_below_the_dynamical_transition():
+    T = 0.5
+    assert T < th.dynamical_transition(3).temperature
+    s = dynamics(3, T, 200.0, h0=0.01, grid=256, error=False)
+    c = [float(s.correlation(tw + 20.0, tw)) for tw in (5.0, 20.0, 80.0)]
+    assert c[0] < c[1] - 0.05 < c[2] - 0.1  # older systems relax more slowly
+    # fluctuation-dissipation ratio in the aging regime vs the one-step (marginal) value
+    q = brentq(lambda q: q * (1 - q) ** 2 - T**2 / 6.0, 1 / 3, 1.0)
+    x_theory = (1 - q) / q
+    ts = np.linspace(60.0, 200.0, 200)
+    C = s.correlation(ts, 60.0)
+    X = s.integrated_response(ts, 60.0)
+    m = (C > 0.1) & (C < 0.8 * q)
+    x_meas = -np.polyfit(C[m], T * X[m], 1)[0]
+    assert x_meas == pytest.approx(x_theory, rel=0.15)
+
+
+def test_solution_accessors_and_errors():
+    s = dynamics(3, 0.0, 1.0, h0=0.01, grid=64, error=False)
+    assert s.correlation(0.5, 0.5) == pytest.approx(1.0)
+    assert s.integrated_response(0.5, 0.5) == pytest.approx(0.0)
+    assert s.correlation([0.5, 1.0], [0.2, 0.0]).shape == (2,)
+    with pytest.raises(ValueError, match="t_w"):
+        s.correlation(0.2, 0.5)
+    with pytest.raises(ValueError, match="computed range"):
+        s.correlation(5.0, 0.5)
+    with pytest.raises(ValueError, match="temperature"):
+        dynamics(3, -1.0, 1.0)
+    with pytest.raises(ValueError, match="t_max"):
+        dynamics(3, 0.0, 0.0)
+    with pytest.raises(ValueError, match="grid"):
+        dynamics(3, 0.0, 1.0, grid=10)
+    with pytest.raises(ValueError, match="p must"):
+        dynamics(1, 0.0, 1.0)
+
+
+def test_theory_package_reexports_dynamics():
+    assert th.dynamics is dynamics
+    assert th.DynamicsSolution.__name__ == "DynamicsSolution"
+
+
+@pytest.mark.slow
+def test_two_resolutions_agree_at_high_temperature_to_t20():
+    s = dynamics(3, 1.5, 20.0, h0=0.01, grid=2048)
+    assert np.max(s.error[s.t <= 20]) < 1e-4
+
+
+@pytest.mark.slow
+def test_zero_temperature_reaches_t1000_above_threshold():
+    s = dynamics(3, 0.0, 1000.0, h0=0.01, grid=512, error=False)
+    assert s.t_max >= 1000.0
+    assert np.all(s.energy > -th.threshold_energy(3))
+    assert s.energy[-1] + th.threshold_energy(3) < 0.006
