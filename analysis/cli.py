@@ -81,24 +81,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``landscapes`` console script."""
+    """Entry point of the ``landscapes`` console script.
+
+    Every expected failure -- bad input (ValueError), an OS error on the output path, a
+    corrupted stored file, an unreachable or misbehaving scheduler (the types of
+    :mod:`landscapes.errors`) -- is printed as one line ``landscapes CMD: error: ...`` and
+    gives exit status 2; a traceback means a bug.
+    """
+    from landscapes.errors import EXPECTED_ERRORS, one_line
+    from landscapes.progress import set_progress
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0
+    name = args.command
     try:
         rc = args.func(args)
-    except ValueError as exc:
-        print(f"landscapes {args.command}: error: {exc}", file=sys.stderr)
+    except EXPECTED_ERRORS as exc:
+        print(f"landscapes {name}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
-            f"\nlandscapes {args.command}: interrupted; results written so far are kept "
+            f"\nlandscapes {name}: interrupted; results written so far are kept "
             "(rerun with --resume RUN_DIR to continue)",
             file=sys.stderr,
         )
         return 130
+    finally:
+        set_progress(None)
     return int(rc or 0)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landscapes._validation import check_int
 from landscapes.energy import Energy
 from landscapes.random import SeedLike, as_generator
 
@@ -227,10 +228,14 @@ def parameter_groups(
     Reads the layer structure from ``energy.unflatten`` applied to ``arange(dim)``: every
     array with two or more axes is a weight tensor whose slices along the *neuron axis* are
     the filters (a unit's incoming weights); every 1-D array is a bias vector and forms one
-    group of its own (so a bias direction, when kept, has the norm of the layer's bias and the
-    normalization stays invariant under rescaling a layer's weights and bias together). The neuron axis is ``neuron_axis`` if given,
-    else the energy's ``neuron_axis`` attribute, else the axis whose length equals that of
-    the following bias (the last axis when ambiguous: the ``Z = A W + b`` convention).
+    group of its own (so a bias direction, when kept, has the norm of the layer's bias and
+    the normalization stays invariant under rescaling a layer's weights and bias together).
+    A weight tensor ``(L, w_in, w_out)`` followed by biases ``(L, w)`` (the stacked layers of
+    residual networks) is ``L`` layers, and those biases are ``L`` bias vectors (zeroed with
+    ``ignore_bias``). The neuron axis is ``neuron_axis`` if given, else the energy's
+    ``neuron_axis`` attribute (``TorchLoss``: 0, PyTorch's ``(out, in, ...)``), else the axis
+    whose length equals that of the following bias (the last axis when ambiguous: the
+    ``Z = A W + b`` convention).
 
     Raises
     ------
@@ -245,19 +250,48 @@ def parameter_groups(
         )
     if by not in ("filter", "layer"):
         raise ValueError(f"by must be 'filter' or 'layer'; got {by!r}")
+    if neuron_axis is not None:
+        neuron_axis = check_int(neuron_axis, "neuron_axis")
     arrays: list[np.ndarray] = []
     _walk(unflatten(np.arange(energy.dim, dtype=np.float64)), arrays)
     axis_attr = neuron_axis if neuron_axis is not None else getattr(energy, "neuron_axis", None)
     labels = np.full(energy.dim, -2, dtype=np.int64)
     is_bias = np.zeros(energy.dim, dtype=bool)
     next_label = 0
+    stacked_bias: set[int] = set()
     for i, a in enumerate(arrays):
         idx = np.rint(a).astype(np.int64)
+        nxt = arrays[i + 1] if i + 1 < len(arrays) else None
+        if i in stacked_bias:
+            # the biases of a stack of layers: one bias vector (one group) per layer
+            rows = idx.reshape(-1, a.shape[-1])
+            labels[rows] = (next_label + np.arange(rows.shape[0]))[:, None]
+            is_bias[rows] = True
+            next_label += rows.shape[0]
+            continue
         if a.ndim <= 1:
             flat = idx.reshape(-1)
             is_bias[flat] = True
             labels[flat] = next_label  # one group per bias vector (invariant under layer scaling)
             next_label += 1
+            continue
+        if _is_stack(a, nxt):
+            # a stack of layers (depth, w_in, w_out) with its stacked biases (depth, w_out):
+            # every layer is a layer of its own, and the biases are biases
+            stacked_bias.add(i + 1)
+            layers = idx.reshape(-1, *a.shape[-2:])
+            if axis_attr is not None:
+                ax = int(axis_attr) % 2
+            else:
+                ax = 1 if a.shape[-1] == nxt.shape[-1] else 0
+            for layer in layers:
+                if by == "layer":
+                    labels[layer.reshape(-1)] = next_label
+                    next_label += 1
+                    continue
+                moved = np.moveaxis(layer, ax, 0).reshape(layer.shape[ax], -1)
+                labels[moved] = (next_label + np.arange(layer.shape[ax]))[:, None]
+                next_label += layer.shape[ax]
             continue
         if by == "layer":
             labels[idx.reshape(-1)] = next_label
@@ -266,7 +300,6 @@ def parameter_groups(
         if axis_attr is not None:
             ax = int(axis_attr) % a.ndim
         else:
-            nxt = arrays[i + 1] if i + 1 < len(arrays) else None
             ax = a.ndim - 1
             if nxt is not None and nxt.ndim == 1:
                 matches = [k for k in range(a.ndim) if a.shape[k] == nxt.shape[0]]
@@ -281,6 +314,22 @@ def parameter_groups(
             "energy.unflatten does not cover every parameter exactly once; pass groups= instead"
         )
     return ParameterGroups(labels, is_bias)
+
+
+def _is_stack(a: np.ndarray, nxt: np.ndarray | None) -> bool:
+    """Whether ``a`` (L..., w_in, w_out) is a stack of layers whose stacked biases follow it.
+
+    The biases (L..., w) of a stack have one axis fewer than its weights, the same leading
+    (layer) axes and a last axis matching one of the weights' last two: the layout of
+    residual networks' ``K`` (depth, w, w) and ``b`` (depth, w).
+    """
+    return (
+        nxt is not None
+        and a.ndim >= 3
+        and nxt.ndim == a.ndim - 1
+        and nxt.shape[:-1] == a.shape[:-2]
+        and nxt.shape[-1] in a.shape[-2:]
+    )
 
 
 def _check_groups(groups, dim: int) -> ParameterGroups:
@@ -369,9 +418,7 @@ def random_directions(
     x = _point(energy, x)
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"unknown normalization {normalization!r}; choose one of {NORMALIZATIONS}")
-    n = int(n)
-    if n < 1:
-        raise ValueError(f"n must be >= 1; got {n}")
+    n = check_int(n, "n", minimum=1)
     rng = as_generator(seed)
     D = rng.standard_normal((n, energy.dim))
     if not energy.manifold.is_flat:

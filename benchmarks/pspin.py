@@ -6,28 +6,52 @@ table; the latest figures are recorded in benchmarks/pspin.md.
 * one replica's gradient reads the coupling tensor once (a matrix-vector product): reported
   as a fraction of the machine's read bandwidth;
 * K = 64 replicas' gradients are one matrix-matrix product: reported as a fraction of the
-  matrix-product GFLOP/s;
+  matrix-product GFLOP/s (``frac_matmul``: of the pool's threads; ``frac_matmul_1t``: of one
+  thread, the ceiling that applies when the policy ran the kernel single-threaded);
 * a naive ``einsum`` over the raw tensor for contrast.
+
+The kernels run under the thread policy (``landscapes.threads.kernel``): one replica's
+gradient at N = 200 (1.6e7 flops, below ``SMALL_WORK_FLOPS``) always runs on one thread, and
+any kernel runs on one thread while the machine is busy. One and K replicas are timed
+interleaved and repeated (median and 10-90% range); the 1-minute load average is printed
+beside every row, and the run takes about a minute (the N = 400 tensor is 512 MB).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 
 import numpy as np
 
-from benchmarks._ceilings import best_time, machine_ceilings
+from benchmarks._ceilings import best_time, machine_ceilings, matmul_gflops
+from landscapes import threads
 from pspin import SphericalPSpin
 
 
-def bench_case(N: int, p: int, K: int, ceilings: dict) -> dict:
+def _interleaved(fns: dict, reps: int) -> dict:
+    """Median, 10% and 90% quantiles of each function's per-call seconds (calls interleaved)."""
+    for f in fns.values():
+        f()
+    ts = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            ts[k].append(time.perf_counter() - t0)
+    return {k: tuple(np.percentile(v, [50, 10, 90])) for k, v in ts.items()}
+
+
+def bench_case(N: int, p: int, K: int, ceilings: dict, reps: int = 7) -> dict:
     """Time one replica, K replicas and a naive einsum for a (N, p) model."""
     m = SphericalPSpin(N, p, seed=0)
     x = m.random_point(1)
     X = m.random_point(2, size=K)
-    t1 = best_time(lambda: m.gradient(x), repeat=7)
-    tK = best_time(lambda: m.gradient(X), repeat=3)
+    load0 = os.getloadavg()[0]
+    t = _interleaved({"one": lambda: m.gradient(x), "K": lambda: m.gradient(X)}, reps)
+    t1, tK = t["one"][0], t["K"][0]
     T = m.tensor
     letters = "abcdefgh"[: p - 1]
     spec = f"z{letters}," + ",".join(letters) + "->z"
@@ -41,13 +65,18 @@ def bench_case(N: int, p: int, K: int, ceilings: dict) -> dict:
         "p": p,
         "tensor_MB": nbytes / 1e6,
         "grad_1_ms": t1 * 1e3,
+        "grad_1_range": f"{t['one'][1] * 1e3:.3g}–{t['one'][2] * 1e3:.3g}",
+        "grad_1_threads": threads.for_flops(2.0 * N**p),
         "grad_1_GBps": gbps,
         "frac_read": gbps / ceilings["read_gbps"],
         "grad_K_ms": tK * 1e3,
+        "grad_K_range": f"{t['K'][1] * 1e3:.3g}–{t['K'][2] * 1e3:.3g}",
         "grad_K_GFLOPs": gflops,
         "frac_matmul": gflops / ceilings["matmul_gflops"],
+        "frac_matmul_1t": gflops / ceilings["matmul_gflops_1t"],
         "per_replica_speedup": t1 * K / tK,
         "einsum_1_ms": tn * 1e3,
+        "load": (load0 + os.getloadavg()[0]) / 2,
     }
 
 
@@ -57,24 +86,39 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--quick", action="store_true", help="small sizes only (smoke run)")
     ap.add_argument("--K", type=int, default=64, help="replicas in the batched case")
+    ap.add_argument("--all", action="store_true", help="also p = 4 (N = 60, 100: 800 MB)")
     args = ap.parse_args(argv)
+    load = os.getloadavg()[0]
     ceil = machine_ceilings()
+    with threads.limit(1):
+        ceil["matmul_gflops_1t"] = matmul_gflops()
     print(
-        f"machine: {ceil['blas']}; matmul {ceil['matmul_gflops']:.1f} GFLOP/s; read {ceil['read_gbps']:.2f} GB/s"
+        f"machine: {ceil['blas']}, {threads.available_cores()} cores; "
+        f"matmul {ceil['matmul_gflops']:.1f} GFLOP/s "
+        f"({ceil['matmul_gflops_1t']:.1f} on one thread); read {ceil['read_gbps']:.2f} GB/s "
+        f"(ceilings measured under load average {load:.1f}; "
+        f"busy now: {threads.busy()})"
     )
-    cases = [(100, 3), (40, 4)] if args.quick else [(200, 3), (400, 3), (60, 4), (100, 4)]
+    cases = [(100, 3), (40, 4)] if args.quick else [(200, 3), (400, 3)]
+    if args.all:
+        cases += [(60, 4), (100, 4)]
     cols = [
         "N",
         "p",
         "tensor_MB",
         "grad_1_ms",
+        "grad_1_range",
+        "grad_1_threads",
         "grad_1_GBps",
         "frac_read",
         "grad_K_ms",
+        "grad_K_range",
         "grad_K_GFLOPs",
         "frac_matmul",
+        "frac_matmul_1t",
         "per_replica_speedup",
         "einsum_1_ms",
+        "load",
     ]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))

@@ -12,21 +12,23 @@ Choices:
 * Theme: ``pydata-sphinx-theme``, the theme of NumPy, SciPy, pandas and Matplotlib: readers
   of this project know its navigation, it has a left section tree plus a right "on this
   page" outline (useful on the long API pages), and sphinx-gallery styles it out of the box.
-* API pages: ``autosummary`` walks the packages recursively (templates in
-  ``_templates/autosummary``); every object is documented once, on the page of the module
-  that defines it (package pages list their submodules), so pages stay right as modules move.
+* API pages: written at each build by ``_ext/landscapes_docs.py`` (one page per public
+  module, autodoc + numpydoc); every object is documented once, on the page of the module
+  that defines it, and package pages list their public names and submodules, so the pages
+  stay right as modules move.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 # Examples run in this process: one BLAS/OpenMP thread (the machines are small and shared).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -40,19 +42,22 @@ version = release = landscapes.__version__
 
 extensions = [
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
+    "landscapes_docs",  # _ext/landscapes_docs.py: generated pages, link and docstring fixes
 ]
+# MathJax shipped with the site (the docs read offline too); without the package, the CDN.
+if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
+    extensions.append("sphinx-mathjax-offline")
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-templates_path = ["_templates"]
 exclude_patterns = [
     "_build",
+    "_generated",  # included by other pages, not pages themselves
     "README.md",  # how to build the docs: for the repository, not the site
     "build.sh",
     "gallery/README.txt",
@@ -60,19 +65,7 @@ exclude_patterns = [
     "sg_execution_times.rst",
 ]
 
-# -- API reference -----------------------------------------------------------------------
-autosummary_generate = True
-autosummary_imported_members = False
-# Packages and modules left out of the API reference: the command-line layer (documented by
-# `landscapes COMMAND --help`) and entry points.
-autosummary_context = {
-    "skip_modules": [
-        "analysis.commands",
-        "analysis.cli",
-        "landscapes.__main__",
-        "analysis.__main__",
-    ],
-}
+# -- API reference (pages written by _ext/landscapes_docs.py: api_pages) ---------------
 autodoc_default_options = {
     # Document each object on the page of the module that defines it (not where it is
     # re-exported), so that no object is described twice.
@@ -89,14 +82,17 @@ numpydoc_attributes_as_param_list = True
 # -- Markdown pages (README-style pages of the repository, the benchmark pages) -----------
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
-suppress_warnings = [
-    # The included repository pages link to sibling files (e.g. `benchmarks/*.py`) that are
-    # not pages of the site; MyST reports those as unresolved cross-references.
-    "myst.xref_missing",
-]
 
 # -- Gallery ---------------------------------------------------------------------------------
+# Tutorials that need an optional extra are left out (with a message) when it is missing.
+_NEEDS = {"plot_01_torch_hessian": "torch", "plot_05_dask_sweep": "distributed"}
+_skipped = [name for name, mod in _NEEDS.items() if importlib.util.find_spec(mod) is None]
+for _name in _skipped:
+    print(f"docs: leaving out tutorial {_name}: {_NEEDS[_name]} is not installed")
+_ignore = r"__init__\.py" + "".join(f"|{name}" for name in _skipped)
+
 sphinx_gallery_conf = {
+    "ignore_pattern": _ignore,
     "examples_dirs": "gallery",
     "gallery_dirs": "auto_gallery",
     "filename_pattern": r"\.py$",  # execute every example during the build
@@ -106,7 +102,6 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,  # report every failing example; -W fails the build
     "only_warn_on_example_error": False,
     "matplotlib_animations": False,
-    "reference_url": {"landscapes": None, "pspin": None, "analysis": None},
     "show_memory": False,
     "min_reported_time": 1,
 }
@@ -119,48 +114,15 @@ warnings.filterwarnings(
 # -- HTML ------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"landscapes {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["landscapes.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    # the tutorials use the whole width for code and figures (their sections are in the left bar)
+    "secondary_sidebar_items": {
+        "**": ["page-toc"],
+        **{f"auto_gallery/{p.stem}": [] for p in (ROOT / "docs" / "gallery").glob("*.py")},
+    },
 }
 html_show_sourcelink = False
-
-
-# -- Plain-text mathematics in docstrings ------------------------------------------------------
-# The house style writes norms and absolute values in docstrings as plain text (``|x|``,
-# ``|rgrad H|``), which reStructuredText would read as substitution references. Escape every
-# bar outside inline literals, roles, and literal / directive blocks (grid tables, which would
-# need bars, are not used in the docstrings).
-_BACKTICKS = re.compile(r"(`+)(?:(?!\1).)*\1")
-
-
-def _escape_bars(line: str) -> str:
-    out, pos = [], 0
-    for m in _BACKTICKS.finditer(line):
-        out.append(line[pos : m.start()].replace("|", r"\|"))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(line[pos:].replace("|", r"\|"))
-    return "".join(out)
-
-
-def _escape_docstring_bars(app, what, name, obj, options, lines) -> None:
-    block_indent = None  # indentation of the line that opened a literal / directive block
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        indent = len(line) - len(line.lstrip())
-        if block_indent is not None:
-            if stripped and indent <= block_indent:
-                block_indent = None
-            else:
-                continue
-        if "|" in line:
-            lines[i] = _escape_bars(line)
-        if stripped.endswith("::"):
-            block_indent = indent
-
-
-def setup(app) -> None:
-    app.connect("autodoc-process-docstring", _escape_docstring_bars)

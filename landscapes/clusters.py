@@ -28,6 +28,7 @@ from landscapes._validation import check_int, check_positive
 from landscapes.energy import Energy
 from landscapes.manifolds import Euclidean
 from landscapes.random import SeedLike, as_generator
+from landscapes.spec import register
 
 __all__ = ["LennardJones"]
 
@@ -86,6 +87,21 @@ class LennardJones(Energy):
             "sigma": self.sigma,
             "density": self.density,
         }
+
+    def spec_params(self) -> dict:
+        """Constructor parameters for :mod:`landscapes.spec`."""
+        return {
+            "n_atoms": self.n_atoms,
+            "dim": self.space_dim,
+            "epsilon": self.epsilon,
+            "sigma": self.sigma,
+            "density": self.density,
+        }
+
+    @property
+    def seed_record(self) -> None:
+        """None: the energy is deterministic (no couplings or data are drawn)."""
+        return None
 
     # ------------------------------------------------------------------ kernels
     def _pairs(self, X: np.ndarray):
@@ -213,3 +229,6 @@ class LennardJones(Energy):
             r = self.sigma / np.sqrt(ir2[:, iu[0], iu[1]])
         out = np.sort(r, axis=1)
         return out[0] if single else out
+
+
+register("LennardJones", LennardJones)

@@ -20,7 +20,9 @@ from landscapes.nn.layers import ACTIVATION_FUNCS, init_std, mlp_outputs, split_
 from landscapes.random import SeedLike, as_generator, as_seed_sequence, seed_info
 
 __all__ = [
+    "DIGITS_CLASSES",
     "Dataset",
+    "check_classes",
     "digits",
     "teacher_student",
     "gaussian_mixture",
@@ -31,6 +33,30 @@ __all__ = [
 ]
 
 _TASKS = ("classification", "regression")
+
+#: Number of classes in the bundled digits (0..9).
+DIGITS_CLASSES = 10
+
+
+def check_classes(dataset: str, classes, *, dim: int | None = None) -> int:
+    """``classes`` validated against what ``dataset`` holds (ValueError naming the range).
+
+    ``"digits"`` has :data:`DIGITS_CLASSES` classes, so 2..10 may be kept; a
+    ``"gaussian_mixture"`` (``"mixture"``) of equidistant means needs 2..``dim`` classes.
+    Call it before a model or a run folder is made, so a request for more classes than the
+    data has is refused instead of silently training on fewer and recording the request.
+    """
+    if dataset == "digits":
+        hi = DIGITS_CLASSES
+    elif dataset in ("gaussian_mixture", "mixture"):
+        hi = None if dim is None else check_int(dim, "dim", minimum=2)
+    else:
+        raise ValueError(f"unknown dataset {dataset!r}; choose digits or gaussian_mixture")
+    n = check_int(classes, "classes", minimum=2)
+    if hi is not None and n > hi:
+        what = "the digits have" if dataset == "digits" else f"dim = {hi} allows"
+        raise ValueError(f"classes must lie in 2..{hi} ({what} {hi}); got {n}")
+    return n
 
 
 def _readonly(a: np.ndarray | None) -> np.ndarray | None:
@@ -370,9 +396,7 @@ def digits(
     X, y = _digits_arrays()
     n_cls = 10
     if classes is not None:
-        n_cls = check_int(classes, "classes", minimum=2)
-        if n_cls > 10:
-            raise ValueError(f"classes must be between 2 and 10; got {n_cls}")
+        n_cls = check_classes("digits", classes)
         keep = y < n_cls
         X, y = X[keep], y[keep]
     tr, te = _stratified_split(y, test_size, rng)

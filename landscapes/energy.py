@@ -24,7 +24,11 @@ from landscapes._validation import as_points
 from landscapes.manifolds import Manifold
 from landscapes.random import SeedLike
 
-__all__ = ["Energy", "FiniteSumEnergy"]
+__all__ = ["Energy", "FiniteSumEnergy", "RHESSIAN_ON_MANIFOLD_TOL"]
+
+#: Relative distance from the manifold accepted by :meth:`Energy.rhessian` (the tolerance of
+#: the spectrum instruments' points).
+RHESSIAN_ON_MANIFOLD_TOL = 1e-6
 
 
 class Energy(abc.ABC):
@@ -211,8 +215,17 @@ class Energy(abc.ABC):
         curvature term ``-diag(manifold.curvature_term(x, grad))`` (-(x . grad / r^2) I on
         the sphere; per factor on a product). Eigenvectors ``w`` map to ambient tangent
         vectors as ``tangent_basis(x) @ w``.
+
+        Raises
+        ------
+        ValueError
+            When a point lies farther than ``RHESSIAN_ON_MANIFOLD_TOL`` (relative to the
+            manifold's length scale) from the manifold: the tangent basis and curvature term
+            are those of the manifold, and off it they are meaningless (NaN at the origin of
+            a sphere). The message names the distance.
         """
         X, single = self._points(x)
+        self.manifold.check_on(X, tol=RHESSIAN_ON_MANIFOLD_TOL, name="x")
         out = []
         for k in range(X.shape[0]):
             g = self._energy_and_gradient(X[k : k + 1])[1][0]

@@ -1,9 +1,10 @@
-"""Atomic file writes and pickle-free array files, shared by every package."""
+"""Atomic file writes, content hashes and pickle-free array files, shared by every package."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import json
 import os
@@ -12,7 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write_bytes", "save_npz", "load_npz"]
+from landscapes.errors import CorruptedFileError
+
+__all__ = ["atomic_write_bytes", "save_npz", "load_npz", "sha256_bytes", "sha256_file"]
+
+
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 of ``data`` as 64 hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's content as 64 hex digits (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 @functools.cache
@@ -53,16 +70,31 @@ def save_npz(path: str | os.PathLike, meta: dict, **arrays) -> Path:
 
 
 def load_npz(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """Read a file written by :func:`save_npz` as ``(meta, arrays)`` (``allow_pickle=False``)."""
+    """Read a file written by :func:`save_npz` as ``(meta, arrays)`` (``allow_pickle=False``).
+
+    A missing, empty, truncated or otherwise unreadable file, or one without its metadata
+    record, raises :class:`landscapes.errors.CorruptedFileError` (a ValueError) naming it.
+    """
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"no such file: {path}")
+        raise CorruptedFileError(path, "no such file")
+    if path.is_dir():
+        raise CorruptedFileError(path, "is a folder, not an .npz file")
+    if path.stat().st_size == 0:
+        raise CorruptedFileError(path, "empty file")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is not a readable .npz file: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/EOF/pickle errors all mean "corrupt"
+        raise CorruptedFileError(
+            path, f"not a readable .npz file ({type(exc).__name__}: {exc})"
+        ) from None
     if "__meta__" not in arrays:
-        raise ValueError(f"{path} has no metadata record; was it written by save()?")
-    meta = json.loads(str(arrays.pop("__meta__")))
+        raise CorruptedFileError(path, "no metadata record (was it written by save()?)")
+    try:
+        meta = json.loads(str(arrays.pop("__meta__")))
+    except ValueError as exc:
+        raise CorruptedFileError(path, f"metadata record is not JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CorruptedFileError(path, "metadata record is not a JSON object")
     return meta, arrays

@@ -16,7 +16,8 @@ processes ran). The policy is therefore:
   which single-threaded work never pays. :func:`auto` applies both rules around one piece of
   work (``benchmarks/busy.md`` has the measurements);
 * worker processes of the process and Dask executors run one thread each
-  (:func:`worker_initializer`), so N workers on N cores never oversubscribe them.
+  (:func:`worker_initializer`), so N workers on N cores never oversubscribe them; the
+  initializer also starts a parent-death watchdog, so workers die with their client.
 
 Nothing happens on import. :func:`limit` is a context manager that sets the BLAS/OpenMP pools
 (through ``threadpoolctl``) and PyTorch's intra-op pool (when ``torch`` is already imported)
@@ -46,6 +47,7 @@ __all__ = [
     "limit",
     "others_running",
     "set_threads",
+    "start_parent_watchdog",
     "worker_initializer",
 ]
 
@@ -176,17 +178,44 @@ def set_threads(threads: int | None) -> int:
 
 
 def others_running() -> int | None:
-    """Runnable threads on the machine besides the caller, sampled now (None if unknown).
+    """Runnable threads of other processes on the machine, sampled now (None if unknown).
 
     Read from ``/proc/loadavg`` (its fourth field counts the scheduling entities runnable at
-    this instant, the caller included); about 20 microseconds.
+    this instant, the caller included); about 20 microseconds. When it counts more than the
+    caller, this process's own runnable threads are subtracted (``/proc/self/task``, about
+    25 microseconds more): OpenBLAS and OpenMP workers keep spinning for 0.05-0.5 s after a
+    threaded product, and would otherwise make a quiet machine look busy.
     """
     try:
         with open("/proc/loadavg") as f:
             running = int(f.read().split()[3].split("/")[0])
     except (OSError, ValueError, IndexError):
         return None
+    if running > 1:
+        # our own pool threads spin (stay runnable) for 0.05-0.5 s after each threaded
+        # product; they are not another process: count only the others' threads
+        running -= _own_running() - 1
     return max(0, running - 1)
+
+
+def _own_running() -> int:
+    """Threads of this process runnable now (the caller included), from /proc/self/task."""
+    n = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    for tid in tasks:
+        try:
+            fd = os.open(f"/proc/self/task/{tid}/stat", os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            stat = os.read(fd, 512)
+        finally:
+            os.close(fd)
+        n += stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"R"
+    return max(1, n)
 
 
 def busy() -> bool:
@@ -238,19 +267,63 @@ def kernel(flops: float):
     """Context for one numerical kernel of about ``flops`` operations: :func:`auto`, made cheap.
 
     Kernels (network gradients and HVPs, p-spin contractions) call this once around their
-    products. Below :data:`SMALL_WORK_FLOPS` the load is not sampled and the BLAS pools are
-    set to one thread directly (about 8 microseconds, nothing when they already have one);
-    at or above it this is :func:`auto` (about 60 microseconds with the load sample).
+    products. The decision is :func:`for_flops`'s (one thread below
+    :data:`SMALL_WORK_FLOPS` or while the machine is :func:`busy`), taken in the cheapest
+    order: nothing is checked when the BLAS pools already have one thread, the load is
+    sampled only for large work, and the pools are switched through their own setters
+    (about 8 microseconds) without touching PyTorch's.
     """
-    if flops >= SMALL_WORK_FLOPS:
-        return auto(flops)
     libs = _blas_libs()
-    if any(lib.num_threads > 1 for lib in libs):
-        return _blas_single(libs)
-    return contextlib.nullcontext(1)
+    n = max((lib.num_threads or 1 for lib in libs), default=1)
+    if n <= 1 or (flops >= SMALL_WORK_FLOPS and not busy()):
+        return contextlib.nullcontext(n)
+    return _blas_single(libs)
+
+
+#: Seconds between two checks of the parent-death watchdog of executor workers.
+WATCHDOG_INTERVAL_S: float = 0.5
+
+
+def _watch_parent(parent: int, interval: float) -> None:
+    """Exit this process as soon as ``parent`` is no longer its parent (it died)."""
+    import time
+
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(70)  # the client is gone: nobody will read a result; no cleanup to run
+
+
+def start_parent_watchdog(interval: float | None = None) -> None:
+    """Make this process exit when its parent dies (a daemon thread polls ``os.getppid()``).
+
+    A process whose parent dies is re-parented (to init or a sub-reaper), so its parent id
+    changes; the watchdog then ends the process with ``os._exit``. Polling costs one system
+    call per ``interval`` (default :data:`WATCHDOG_INTERVAL_S`) seconds. Started once per
+    process; later calls do nothing.
+    """
+    global _watchdog_started
+    if _watchdog_started:
+        return
+    parent = os.getppid()
+    if parent <= 1:  # already orphaned (or a child of init): nothing to watch
+        return
+    import threading
+
+    every = WATCHDOG_INTERVAL_S if interval is None else float(interval)
+    threading.Thread(
+        target=_watch_parent, args=(parent, every), name="parent-watchdog", daemon=True
+    ).start()
+    _watchdog_started = True
+
+
+_watchdog_started = False
 
 
 def worker_initializer() -> None:
-    """Initializer of executor worker processes: one BLAS/OpenMP/PyTorch thread each."""
+    """Initializer of executor worker processes: one BLAS/OpenMP/PyTorch thread each, and a
+    parent-death watchdog (:func:`start_parent_watchdog`), so a worker never outlives the
+    client that started it (e.g. when the client is killed by SIGKILL)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     set_threads(1)
+    start_parent_watchdog()

@@ -64,6 +64,8 @@ class TorchLoss(FiniteSumEnergy):
     intensive_name = "mean loss"
     scale = 1.0
     batched_idx = True  # kernels take 2-D idx, looping over replicas like every batch
+    #: Filters (Li et al.) are slices along axis 0 of PyTorch weights: ``(out, in, ...)``.
+    neuron_axis = 0
 
     def __init__(
         self, module, loss_fn, inputs, targets, name: str = "torch", weight_decay: float = 0.0
@@ -105,6 +107,8 @@ class TorchLoss(FiniteSumEnergy):
             raise ValueError("inputs or targets contain NaN or infinite values")
         self._inputs = Xt.detach()
         self._targets = Yt.detach()
+        if not Yt.is_floating_point():
+            self._check_labels(Yt)
         self.n_samples = int(Xt.shape[0])
         self.n_params = P
         self.manifold = Euclidean(P)
@@ -112,6 +116,39 @@ class TorchLoss(FiniteSumEnergy):
         from landscapes._validation import check_positive
 
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+
+    def _check_labels(self, Yt) -> None:
+        """Integer targets are class labels: each in 0..C-1 for a module with C outputs.
+
+        Checked once here, with the module's output on one sample, rather than failing (or,
+        for a label = C on some backends, reading out of bounds) at the first evaluation.
+        ``loss_fn.ignore_index`` (PyTorch's -100 for ``CrossEntropyLoss``) is allowed.
+        """
+        torch = self._torch
+        with torch.no_grad():
+            out = self.module(self._inputs[:1])
+        if out.ndim < 2:
+            return
+        C = int(out.shape[1])
+        y = Yt.reshape(-1)
+        ignore = getattr(self.loss_fn, "ignore_index", None)
+        if ignore is not None:
+            y = y[y != ignore]
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= C):
+            raise ValueError(
+                f"targets must be class labels in 0..{C - 1} (the module has {C} outputs); "
+                f"got labels in {int(y.min())}..{int(y.max())}"
+            )
+
+    def unflatten(self, x) -> dict[str, np.ndarray]:
+        """The module's parameters (``named_parameters`` order, PyTorch shapes) of a flat
+        ``(P,)`` vector, as copies: the layer structure filter normalization reads."""
+        X, single = self._points(x)
+        out, pos = {}, 0
+        for n_, shape, size in zip(self._names, self._shapes, self._sizes, strict=True):
+            out[n_] = X[:, pos : pos + size].reshape(X.shape[0], *shape).copy()
+            pos += size
+        return {k: v[0] for k, v in out.items()} if single else out
 
     # ------------------------------------------------------------------ identity
     def params(self) -> dict:

@@ -82,15 +82,29 @@ def _fill_couplings(out: np.ndarray, rng: np.random.Generator, ensemble: str) ->
             raise ValueError(ensemble)
 
 
-def _symmetrize_inplace(T: np.ndarray, block: int | None = None) -> None:
-    """Symmetrize a p-tensor over all index permutations, in place, block by block.
+#: Largest p symmetrized by averaging over the p! index permutations (block by block); from
+#: p = 7 on (p! = 5040 copies of every block), the sort-based method below is used instead.
+_MAX_PERMUTATION_P = 6
 
-    For each sorted tuple of index blocks (A1 <= ... <= Ap) the blocks at every permutation of
-    the tuple form a closed orbit; their average is computed from at most p! blocks of size
-    b^p and written back, so the scratch memory is O(p! b^p), never a second full tensor.
+# Flat entries handled at once by the sort-based symmetrization (scratch ~ 9 p bytes each).
+_SORT_CHUNK = 1 << 18
+
+
+def _symmetrize_inplace(T: np.ndarray, block: int | None = None) -> None:
+    """Symmetrize a p-tensor over all index permutations, in place.
+
+    For p <= 6, block by block: for each sorted tuple of index blocks (A1 <= ... <= Ap) the
+    blocks at every permutation of the tuple form a closed orbit; their average is computed
+    from at most p! blocks of size b^p and written back, so the scratch memory is
+    O(p! b^p), never a second full tensor. For larger p, enumerating the p! permutations is
+    unaffordable (p = 9, N = 2 took 27 s for 512 entries), and :func:`_symmetrize_sorted`
+    averages over the orbits directly, in O(p N^p) time.
     """
     p = T.ndim
     if p == 1:
+        return
+    if p > _MAX_PERMUTATION_P:
+        _symmetrize_sorted(T)
         return
     N = T.shape[0]
     if block is None:
@@ -117,6 +131,68 @@ def _symmetrize_inplace(T: np.ndarray, block: int | None = None) -> None:
             written.add(key)
             idx = tuple(slices[k] for k in key)
             T[idx] = np.transpose(acc, perm)
+
+
+def _multiset_ranks(flat: np.ndarray, N: int, p: int, binom: np.ndarray) -> np.ndarray:
+    """Rank of the sorted index tuple of each flat position among the multisets of size p."""
+    digits = np.empty((flat.size, p), dtype=np.int64)
+    rest = flat.copy()
+    for j in range(p - 1, -1, -1):
+        rest, digits[:, j] = np.divmod(rest, N)
+    digits.sort(axis=1)
+    # a1 <= ... <= ap  <->  b_j = a_j + j strictly increasing in [0, N + p - 1): colex rank
+    rank = np.zeros(flat.size, dtype=np.int64)
+    for j in range(p):
+        rank += binom[digits[:, j] + j, j + 1]
+    return rank
+
+
+def _symmetrize_sorted(T: np.ndarray) -> None:
+    """Symmetrize ``T`` in place by averaging the entries of each index multiset.
+
+    Every entry's index tuple is sorted and ranked among the C(N + p - 1, p) multisets; the
+    sums and counts per multiset are accumulated chunk by chunk (scratch: two arrays of one
+    number per multiset, about N^p / p!, plus a chunk), then each entry is replaced by its
+    multiset's mean. Time O(p N^p), no permutation is ever listed.
+    """
+    p, N = T.ndim, T.shape[0]
+    n_sets = math.comb(N + p - 1, p)
+    binom = np.zeros((N + p, p + 1), dtype=np.int64)
+    for n in range(N + p):
+        for k in range(min(n, p) + 1):
+            binom[n, k] = math.comb(n, k)
+    flat_T = T.reshape(-1)
+    sums = np.zeros(n_sets, dtype=np.float64)
+    counts = np.zeros(n_sets, dtype=np.int64)
+    for lo in range(0, flat_T.size, _SORT_CHUNK):
+        idx = np.arange(lo, min(lo + _SORT_CHUNK, flat_T.size), dtype=np.int64)
+        r = _multiset_ranks(idx, N, p, binom)
+        sums += np.bincount(r, weights=flat_T[idx].astype(np.float64), minlength=n_sets)
+        counts += np.bincount(r, minlength=n_sets)
+    means = sums / counts
+    for lo in range(0, flat_T.size, _SORT_CHUNK):
+        idx = np.arange(lo, min(lo + _SORT_CHUNK, flat_T.size), dtype=np.int64)
+        flat_T[idx] = means[_multiset_ranks(idx, N, p, binom)]
+
+
+def _check_coupling_memory(N: int, ps, itemsize: int) -> int:
+    """Bytes the couplings of degrees ``ps`` at size N need, symmetrization scratch included.
+
+    Raises ValueError naming the cost when it exceeds 80% of the available memory.
+    """
+    total = 0
+    for p in ps:
+        total += itemsize * N**p
+        if p > _MAX_PERMUTATION_P:  # sums and counts per multiset, and one chunk of indices
+            total += 16 * math.comb(N + p - 1, p) + 9 * (p + 2) * _SORT_CHUNK
+    avail = available_memory()
+    if total > 0.8 * avail:
+        what = f"p={ps[0]} model" if len(ps) == 1 else f"mixture of degrees {list(ps)}"
+        raise ValueError(
+            f"the couplings of a {what} with N={N} need {total:,} bytes "
+            f"({total / 2**30:.2f} GiB) but only {avail:,} bytes are available"
+        )
+    return total
 
 
 class _PSpinBase(Energy):
@@ -195,13 +271,7 @@ class SphericalPSpin(_PSpinBase):
         self.scale = float(self.N)
         shape = (self.N,) * self.p
         if _tensor is None:
-            nbytes = self._dtype.itemsize * self.N**self.p
-            avail = available_memory()
-            if nbytes > 0.8 * avail:
-                raise ValueError(
-                    f"the couplings of a p={self.p} model with N={self.N} need {nbytes:,} bytes "
-                    f"({nbytes / 2**30:.2f} GiB) but only {avail:,} bytes are available"
-                )
+            _check_coupling_memory(self.N, [self.p], self._dtype.itemsize)
             self._seed_seq = as_seed_sequence(seed)
             rng = (
                 as_generator(seed)
@@ -354,9 +424,17 @@ class SphericalPSpin(_PSpinBase):
     @classmethod
     def load(cls, path: str | Path) -> SphericalPSpin:
         """Load a model saved by :meth:`save`; the fingerprint is checked."""
-        meta, arrays = load_npz(path)
+        from landscapes.errors import CorruptedFileError
+
+        meta, arrays = load_npz(path)  # CorruptedFileError naming the file when unreadable
         if meta.get("class") != "SphericalPSpin":
             raise ValueError(f"{path} does not hold a SphericalPSpin (found {meta.get('class')!r})")
+        missing = [k for k in ("N", "p", "couplings", "dtype", "fingerprint") if k not in meta]
+        if missing or "S" not in arrays:
+            what = ", ".join(
+                [f"meta key {k!r}" for k in missing] + ["array 'S'"] * ("S" not in arrays)
+            )
+            raise CorruptedFileError(path, f"missing {what}")
         S = arrays["S"]
         model = cls(
             meta["N"],
@@ -414,13 +492,7 @@ class MixedPSpin(_PSpinBase):
         self.scale = float(self.N)
         if _components is None:
             self._seed_seq = as_seed_sequence(seed)
-            total = sum(self._dtype.itemsize * self.N**p for p in clean)
-            avail = available_memory()
-            if total > 0.8 * avail:
-                raise ValueError(
-                    f"the couplings of the mixture {clean} at N={self.N} need {total:,} bytes "
-                    f"but only {avail:,} bytes are available"
-                )
+            _check_coupling_memory(self.N, list(clean), self._dtype.itemsize)
             streams = spawn(self._seed_seq, len(clean))
             self.components = [
                 SphericalPSpin(self.N, p, seed=s, couplings=couplings, dtype=self._dtype)

@@ -48,7 +48,11 @@ def _catalogue(db):
 
 
 def _table(out):
-    return pd.read_csv(out / "samples.csv").drop(columns="seconds")  # wall time differs
+    df = pd.read_csv(out / "tables" / "samples.csv")
+    assert "seconds" not in df  # wall times live in timings.csv, apart from the results
+    timings = pd.read_csv(out / "tables" / "timings.csv")
+    assert list(timings.columns) == ["sample", "seconds"] and len(timings) == len(df)
+    return df
 
 
 def test_census_resume_runs_only_missing_samples(tmp_path):
@@ -56,7 +60,7 @@ def test_census_resume_runs_only_missing_samples(tmp_path):
     assert main(_args(out)) == 0
     df = _table(out)
     assert len(df) == 2 and df["complete"].all()
-    counts = (out / "counts_by_index.csv").read_bytes()
+    counts = (out / "tables" / "counts_by_index.csv").read_bytes()
     cat = _catalogue(out / "census.sqlite")
     assert len(cat["runs"]) == 2 and len(cat["points"]) == df["points"].sum()
     tasks = sorted((out / "tasks").glob("*.json"))
@@ -69,7 +73,7 @@ def test_census_resume_runs_only_missing_samples(tmp_path):
     rerun = [k for k in after if after[k] != stamps[k]]
     assert rerun == [tasks[1].name]  # only the missing sample ran again
     pd.testing.assert_frame_equal(_table(out), df)
-    assert (out / "counts_by_index.csv").read_bytes() == counts
+    assert (out / "tables" / "counts_by_index.csv").read_bytes() == counts
     # the catalogue (written by the client only) gained nothing: no duplicate point or batch
     assert _catalogue(out / "census.sqlite") == cat
     # a new --db on the finished run is filled from the stored results, without rerunning
@@ -84,7 +88,8 @@ def test_census_local_cluster_gives_identical_tables(tmp_path):
     assert main(_args(a)) == 0
     assert main(_args(b, "--scheduler", "local:2")) == 0
     pd.testing.assert_frame_equal(_table(a), _table(b), check_exact=True)
-    assert (a / "counts_by_index.csv").read_bytes() == (b / "counts_by_index.csv").read_bytes()
+    for name in ("counts_by_index.csv", "samples.csv"):  # byte-identical results tables
+        assert (a / "tables" / name).read_bytes() == (b / "tables" / name).read_bytes()
     assert _catalogue(a / "census.sqlite") == _catalogue(b / "census.sqlite")
     ra, rb = sorted((a / "tasks").glob("*.npz")), sorted((b / "tasks").glob("*.npz"))
     assert [p.name for p in ra] == [p.name for p in rb]

@@ -95,6 +95,69 @@ def test_run_folder_has_tables_figures_and_report(tiny_run):
     assert ov["q"].between(-1, 1).all()
 
 
+def test_report_layout_warnings_and_new_figures(tiny_run):
+    """Warnings in ONE table before the content, every figure linked to its PNG and shown at
+    full width, the figures a Sagun et al. reader expects, report.md mirroring report.html,
+    and the Morse index raw and tolerant (NaN, i.e. empty, where not measured)."""
+    import re
+
+    out, _ = tiny_run
+    html = (out / "report.html").read_text()
+    assert 'class="note"' not in html and html.count("<h2>Warnings") == 1
+    assert html.index("<h2>Warnings") < html.index("<h2>Summary")
+    imgs = re.findall(r"<img [^>]*>", html)
+    links = re.findall(r'<a href="([^"]+)"[^>]*><img src="([^"]+)"', html)
+    assert len(links) == len(imgs) >= 14 and all(a == b for a, b in links)
+    assert 'class="grid one"' in html and 'class="grid"' not in html
+    for name in (
+        "learning_curves",
+        "final_collapse",
+        "halting_collapse",
+        "spectra_normalized",
+        "networks",
+        "census",
+    ):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
+        assert f"figures/{name}.png" in html
+    md = (out / "report.md").read_text()
+    for src, _ in links:
+        assert f"]({src})" in md
+    assert "## Warnings" in md and "unconverged" in md and "| model | size |" in md
+    mi = pd.read_csv(out / "tables" / "endpoint_index.csv")
+    dense = mi["method"] == "dense"
+    assert dense.any() and mi.loc[dense, "index_raw"].notna().all()
+    assert (mi.loc[dense, "index_tolerant"] <= mi.loc[dense, "index_raw"]).all()
+    assert mi.loc[~dense, ["index_raw", "index_tolerant"]].isna().all().all()
+    sp = pd.read_csv(out / "tables" / "spectra.csv")
+    ps = mi[mi["model"] == "pspin"]
+    np.testing.assert_array_equal(ps["index_raw"], sp[sp["model"] == "pspin"]["index"])
+
+
+def test_figures_are_the_same_drawn_in_parallel_or_in_process(tiny_run, tmp_path):
+    from analysis.store import RunFolder
+    from analysis.studies.compare.report import draw_figures, figure_jobs, pspin_theory_lines
+    from analysis.studies.compare.tables import load_tables
+
+    out, _ = tiny_run
+    run = RunFolder.open(out)
+    jobs = figure_jobs(load_tables(run, run.config), pspin_theory_lines(3), 3)[:4]
+    seen = []
+    one = draw_figures(jobs, workers=1)
+    two = draw_figures(jobs, workers=2, progress=seen.append)
+    assert list(one) == list(two) == [j[0] for j in jobs] and sorted(seen) == sorted(one)
+    assert one == two  # byte-identical PNGs
+    # with another Python thread alive the workers come from a forkserver, never a fork
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert draw_figures(jobs, workers=2) == one
+    finally:
+        stop.set()
+
+
 def test_plot_run_dir_redraws_without_recomputing(tiny_run):
     out, _ = tiny_run
     tasks = sorted((out / "tasks").iterdir())
@@ -215,7 +278,8 @@ def test_plot_slice_and_path(tmp_path, what):
     assert rc == 0
     figs = list((out / "figures").glob("*.png"))
     assert figs and all(f.stat().st_size > 1000 for f in figs)
-    meta = json.loads((out / f"{what}.json").read_text())
+    meta = json.loads((out / "tables" / f"{what}.json").read_text())
+    assert (out / "arrays" / f"{what}.npz").is_file() and (out / "report.html").is_file()
     if what == "path":
         assert meta["path_kind"] == "geodesic" and meta["barrier"] >= 0
     else:

@@ -22,9 +22,9 @@ def test_connect_pspin_run_folder_and_rerun(tmp_path, capsys):
     rf = RunFolder.open(tmp_path / "a")
     edges = rf.read_table("edges.csv")
     minima = rf.read_table("minima.csv")
-    tree = json.loads((tmp_path / "a" / "tree.json").read_text())
-    assert (tmp_path / "a" / "disconnectivity.png").stat().st_size > 10_000
-    assert (tmp_path / "a" / "barriers.png").stat().st_size > 10_000
+    tree = json.loads((tmp_path / "a" / "tables" / "tree.json").read_text())
+    assert (tmp_path / "a" / "figures" / "disconnectivity.png").stat().st_size > 10_000
+    assert (tmp_path / "a" / "figures" / "barriers.png").stat().st_size > 10_000
     bar = rf.read_table("barrier.csv")
     assert bar["max_energy"][1] <= bar["max_energy"][0] + 1e-12  # NEB below the geodesic
     with Catalogue(db) as cat:

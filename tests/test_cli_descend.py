@@ -40,15 +40,15 @@ def test_descend_writes_run_folder_and_resumes(tmp_path, capsys):
     assert main(_args(out)) == 0
     for name in (
         "config.json",
-        "final.csv",
-        "trajectories.npz",
-        "summary.json",
-        "final_energy_hist.png",
-        "energy_vs_time.png",
+        "tables/final.csv",
+        "arrays/trajectories.npz",
+        "tables/summary.json",
+        "figures/final_energy_hist.png",
+        "figures/energy_vs_time.png",
         "report.md",
     ):
         assert (out / name).exists(), name
-    df = pd.read_csv(out / "final.csv")
+    df = pd.read_csv(out / "tables/final.csv")
     assert len(df) == 8 and df["converged"].all()
     assert np.allclose(df["final_energy"] / 12, df["final_energy_per_spin"])
     assert (df["grad_norm_rms"] <= 1e-4).all()
@@ -56,23 +56,23 @@ def test_descend_writes_run_folder_and_resumes(tmp_path, capsys):
     h = df[[c for c in df if c.startswith("halting_step")]].to_numpy()
     reached = np.where(h < 0, np.iinfo(np.int64).max, h)
     assert np.all(np.diff(reached[:, :4], axis=1) >= 0) and (h[:, :4] >= 0).all()
-    with np.load(out / "trajectories.npz") as z:
+    with np.load(out / "arrays/trajectories.npz") as z:
         assert z["energy_per_spin"].shape == (z["steps"].size, 8)
         assert z["final_x"].shape == (8, 12)
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "tables/summary.json").read_text())
     assert summary["replicas"] == 8 and len(summary["fingerprints"]) == 2
     # a lost chunk is recomputed on --resume, identically
     tasks = sorted((out / "tasks").glob("*.json"))
     assert len(tasks) == 4
     tasks[1].unlink()
     assert main(_args(out, "--resume")) == 0
-    df2 = pd.read_csv(out / "final.csv")
+    df2 = pd.read_csv(out / "tables/final.csv")
     assert np.array_equal(df2["final_energy"].to_numpy(), df["final_energy"].to_numpy())
     # without --resume an existing run is refused; a changed configuration cannot resume
     assert main(_args(out)) == 2
     assert main(_args(out, "--resume", "--N", "13")) == 2
     err = capsys.readouterr().err
-    assert "already holds a run" in err and "configuration differs" in err
+    assert "already holds a 'descend' run" in err and "configuration differs" in err
 
 
 def test_descend_langevin_and_errors(tmp_path, capsys):
@@ -97,7 +97,7 @@ def test_descend_langevin_and_errors(tmp_path, capsys):
         ]
     )
     assert rc == 0
-    df = pd.read_csv(out / "final.csv")
+    df = pd.read_csv(out / "tables/final.csv")
     assert "acceptance" in df and (df["acceptance"] > 0.3).all()
     assert (
         main(["descend", "pspin", "--N", "10", "--method", "sgd", "--out", str(tmp_path / "s")])
@@ -144,23 +144,30 @@ def test_descend_mlp_gd_run_folder_matches_the_model(tmp_path):
 
     out = tmp_path / "mlp"
     assert main(_mlp_args(out)) == 0
-    for name in ("config.json", "final.csv", "trajectories.npz", "summary.json", "report.md"):
+    for name in (
+        "config.json",
+        "tables/final.csv",
+        "arrays/trajectories.npz",
+        "tables/summary.json",
+        "report.md",
+        "report.html",
+    ):
         assert (out / name).exists(), name
-    for name in ("final_energy_hist.png", "energy_vs_time.png"):
+    for name in ("figures/final_energy_hist.png", "figures/energy_vs_time.png"):
         assert (out / name).stat().st_size > 1000, name
-    df = pd.read_csv(out / "final.csv")
+    df = pd.read_csv(out / "tables/final.csv")
     assert len(df) == 4 and not df["diverged"].any()
     # the table's loss is the model's mean loss at the stored final parameters
     cfg = json.loads((out / "config.json").read_text())["config"]
     data_seed = np.random.SeedSequence(cfg["seed"]).spawn(2)[0].spawn(1)[0]
     model = _mlp_model(cfg, data_seed)
-    with np.load(out / "trajectories.npz") as z:
+    with np.load(out / "arrays/trajectories.npz") as z:
         X, L = z["final_x"], z["mean_loss"]
     assert X.shape == (4, model.dim)
     np.testing.assert_allclose(model.energy(X), df["final_mean_loss"], rtol=1e-12, atol=1e-15)
     # GD on a realizable teacher-student problem lowers every replica's loss
     assert np.all(L[-1] < 0.5 * L[0])
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "tables/summary.json").read_text())
     assert summary["quantity"] == "mean loss per sample"
     assert summary["theory"] == {"teacher (global minimum)": 0.0}
 
@@ -190,13 +197,13 @@ def test_descend_mlp_sgd_digits_resume_and_errors(tmp_path, capsys):
     ]
     out = tmp_path / "sgd"
     assert main([*args, "--out", str(out)]) == 0
-    df = pd.read_csv(out / "final.csv")
+    df = pd.read_csv(out / "tables/final.csv")
     assert (df["steps"] == 2 * (60 // 10)).all()
     assert df["train_accuracy"].between(0, 1).all() and "test_accuracy" in df
     tasks = sorted((out / "tasks").glob("*.json"))
     tasks[0].unlink()
     assert main([*args, "--out", str(out), "--resume"]) == 0
-    df2 = pd.read_csv(out / "final.csv")
+    df2 = pd.read_csv(out / "tables/final.csv")
     assert np.array_equal(df2["final_mean_loss"].to_numpy(), df["final_mean_loss"].to_numpy())
     bad = tmp_path / "bad"
     assert main(_mlp_args(bad, "--loss", "cross_entropy")) == 2
@@ -206,7 +213,7 @@ def test_descend_mlp_sgd_digits_resume_and_errors(tmp_path, capsys):
 
 
 def _trajectories(out):
-    with np.load(out / "trajectories.npz") as z:
+    with np.load(out / "arrays/trajectories.npz") as z:
         return {k: z[k] for k in z.files}
 
 
@@ -220,19 +227,19 @@ def test_descend_local_cluster_gives_identical_tables(tmp_path, target):
     with threadpool_limits(1):  # Dask workers run one BLAS thread: bit-identity needs the same
         assert main(args(a)) == 0
     assert main(args(b, "--scheduler", "local:2")) == 0
-    assert (a / "final.csv").read_bytes() == (b / "final.csv").read_bytes()
+    assert (a / "tables/final.csv").read_bytes() == (b / "tables/final.csv").read_bytes()
     ta, tb = _trajectories(a), _trajectories(b)
     assert ta.keys() == tb.keys()
     for k in ta:
         np.testing.assert_array_equal(ta[k], tb[k])
-    sa = json.loads((a / "summary.json").read_text())
-    assert sa == json.loads((b / "summary.json").read_text())
+    sa = json.loads((a / "tables/summary.json").read_text())
+    assert sa == json.loads((b / "tables/summary.json").read_text())
 
 
 def test_descend_resume_runs_only_missing_chunks(tmp_path):
     out = tmp_path / "run"
     assert main(_args(out)) == 0
-    final = (out / "final.csv").read_bytes()
+    final = (out / "tables/final.csv").read_bytes()
     tasks = sorted((out / "tasks").glob("*.json"))
     stamps = {p.name: p.stat().st_mtime_ns for p in tasks}
     for p in tasks[1:3]:
@@ -241,4 +248,4 @@ def test_descend_resume_runs_only_missing_chunks(tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in (out / "tasks").glob("*.json")}
     assert set(after) == set(stamps)
     assert sorted(k for k in after if after[k] != stamps[k]) == sorted(p.name for p in tasks[1:3])
-    assert (out / "final.csv").read_bytes() == final
+    assert (out / "tables/final.csv").read_bytes() == final

@@ -52,3 +52,43 @@ def test_halting_bad_input(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
     assert main(["halting", "mlp", "--batch-size", "0", "--out", str(tmp_path / "y")]) == 2
     assert main(["halting", "sgd", "--P", "0", "--out", str(tmp_path / "z")]) == 2
+
+
+def test_descend_pspin_sgd_runs_the_split_pspin(tmp_path):
+    # (lives here with the other split p-spin commands; `descend` gained --splits / --epochs)
+    import json
+
+    import numpy as np
+
+    from landscapes.random import child
+    from pspin.split import SplitPSpin
+
+    out = tmp_path / "d"
+    argv = ["descend", "pspin", "--N", "10", "--replicas", "4", "--method", "sgd"]
+    argv += ["--splits", "3", "--epochs", "5", "--step", "0.1", "--schedule", "decay"]
+    assert main([*argv, "--decay", "0.0015", "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads((out / "tables/summary.json").read_text())
+    model = SplitPSpin(10, 3, 3, seed=child(np.random.SeedSequence(0), 0, 0))
+    assert summary["fingerprints"]["0"] == model.fingerprint
+    final = pd.read_csv(out / "tables/final.csv")
+    assert len(final) == 4 and (final["steps"] == 15).all()  # 5 epochs of P = 3 steps
+    assert (final["final_energy_per_spin"] < -0.5).all()
+    bad = ["descend", "pspin", "--N", "10", "--method", "sgd", "--splits", "0"]
+    assert main([*bad, "--out", str(tmp_path / "b")]) == 2
+
+
+def test_halting_resume_does_not_redo_stored_work(tmp_path, monkeypatch):
+    import analysis.studies.halting as hs
+
+    out = tmp_path / "r"
+    argv = ["halting", "pspin", "--N", "8", "--replicas", "4", "--models", "2", "--no-progress"]
+    assert main([*argv, "--out", str(out)]) == 0
+    before = (out / "tables/runs.csv").read_bytes()
+    assert len(list((out / "tasks").glob("*.json"))) == 4 * 2  # ensembles x draws
+
+    def boom(*a, **k):
+        raise AssertionError("stored work was recomputed")
+
+    monkeypatch.setattr(hs, "gradient_descent", boom)
+    assert main([*argv, "--resume", str(out)]) == 0
+    assert (out / "tables/runs.csv").read_bytes() == before

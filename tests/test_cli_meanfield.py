@@ -31,15 +31,17 @@ def test_meanfield_clt_writes_and_resumes(tmp_path, capsys):
         str(out),
     ]
     assert main(argv) == 0
-    for f in ("table.csv", "summary.csv", "result.json", "scaling.png", "normality.png"):
-        assert (out / "online_sgd" / f).exists(), f
-    assert not (out / "gd").exists()
-    meta = json.loads((out / "online_sgd" / "result.json").read_text())
+    for f in ("table.csv", "summary.csv", "result.json"):
+        assert (out / "tables" / "online_sgd" / f).exists(), f
+    for f in ("scaling.png", "normality.png"):
+        assert (out / "figures" / "online_sgd" / f).exists(), f
+    assert not (out / "tables" / "gd").exists()
+    meta = json.loads((out / "tables" / "online_sgd" / "result.json").read_text())
     assert meta["theory_slope"] == -1.0 and meta["slope_se"] > 0
-    first = (out / "online_sgd" / "table.csv").read_text()
+    first = (out / "tables" / "online_sgd" / "table.csv").read_text()
     # resume: nothing is recomputed, the stored table is kept
     assert main(["meanfield", "clt", *argv[2:-2], "--resume", str(out)]) == 0
-    assert (out / "online_sgd" / "table.csv").read_text() == first
+    assert (out / "tables" / "online_sgd" / "table.csv").read_text() == first
     assert "slope" in (out / "report.md").read_text()
 
 
@@ -65,7 +67,8 @@ def test_meanfield_limit_and_errors(tmp_path, capsys):
         )
         == 0
     )
-    assert (out / "limit" / "limit.png").exists() and (out / "limit" / "scaling.png").exists()
+    figs = out / "figures" / "limit"
+    assert (figs / "limit.png").exists() and (figs / "scaling.png").exists()
     capsys.readouterr()
     assert (
         main(
@@ -154,13 +157,14 @@ def test_meanfield_on_a_local_dask_cluster_gives_identical_tables(tmp_path, caps
     assert main([*LLN, "--scheduler", "local:2", "--out", str(dask)]) == 0
     assert "tasks: 3 run, 0 already stored, 0 failed (dask" in capsys.readouterr().out
     for f in ("table.csv", "summary.csv", "result.json"):
-        assert (dask / "lln" / f).read_bytes() == (here / "lln" / f).read_bytes(), f
+        a, b = (dask / "tables" / "lln" / f), (here / "tables" / "lln" / f)
+        assert a.read_bytes() == b.read_bytes(), f
 
 
 def test_interrupted_meanfield_run_resumes_only_the_missing_widths(tmp_path, capsys):
     out = tmp_path / "lln"
     assert main([*LLN, "--out", str(out)]) == 0
-    table = (out / "lln" / "table.csv").read_bytes()
+    table = (out / "tables" / "lln" / "table.csv").read_bytes()
     records = {p: json.loads(p.read_text()) for p in (out / "tasks").glob("*.json")}
     assert sorted(r["task"]["config"]["width"] for r in records.values()) == [6, 12, 16 * 12]
     # as if the run had been killed while width 12 was training
@@ -171,7 +175,7 @@ def test_interrupted_meanfield_run_resumes_only_the_missing_widths(tmp_path, cap
     assert main([*LLN, "--resume", str(out)]) == 0
     assert "tasks: 1 run, 2 already stored, 0 failed" in capsys.readouterr().out
     assert victim.exists() and {p: p.stat().st_mtime_ns for p in stamps} == stamps
-    assert (out / "lln" / "table.csv").read_bytes() == table
+    assert (out / "tables" / "lln" / "table.csv").read_bytes() == table
 
 
 def test_meanfield_landscape_records_the_coupled_estimator(tmp_path, capsys):
@@ -179,10 +183,10 @@ def test_meanfield_landscape_records_the_coupled_estimator(tmp_path, capsys):
     argv = ["meanfield", "landscape", "--widths", "8", "16", "--seeds", "4", "--T", "2"]
     argv += ["--eps", "0.5", "--n-samples", "40", "--d", "4", "--n-boot", "20"]
     assert main([*argv, "--fit-min-width", "8", "--out", str(out)]) == 0
-    res = json.loads((out / "result.json").read_text())
+    res = json.loads((out / "tables" / "result.json").read_text())
     assert res["fit_min_width"] == 8 and "coupled_slope" in res and "coupled_slope_se" in res
     for png in ("coupled_excess.png", "excess_loss.png", "loss_spread.png"):
-        assert (out / png).stat().st_size > 0
+        assert (out / "figures" / png).stat().st_size > 0
     assert "coupled excess slope" in (out / "report.md").read_text()
     capsys.readouterr()
     assert main(["meanfield", "landscape", "--seeds", "3", "--out", str(tmp_path / "x")]) == 2

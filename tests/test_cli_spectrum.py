@@ -37,7 +37,7 @@ def test_spectrum_pspin_writes_run_folder_and_resumes(tmp_path):
     u = summary["H_per_N"][0]
     np.testing.assert_allclose(summary["semicircle_centre"][0], -3 * u)
     assert summary["lanczos_rel_err"][0] < 1e-8
-    assert (out / "spectrum.png").stat().st_size > 10_000
+    assert (out / "figures" / "spectrum.png").stat().st_size > 10_000
     before = (out / "tasks" / "exact.npz").stat().st_mtime_ns
     assert main([*argv, "--resume"]) == 0  # nothing recomputed
     assert (out / "tasks" / "exact.npz").stat().st_mtime_ns == before

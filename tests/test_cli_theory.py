@@ -31,27 +31,28 @@ def test_theory_pure_writes_run_folder(pure_run):
     assert "T_s" in text and "0.586054" in text
     for name in (
         "config.json",
-        "constants.csv",
-        "kac_rice_N6.csv",
-        "curves.npz",
+        "tables/constants.csv",
+        "tables/kac_rice_N6.csv",
+        "arrays/curves.npz",
         "report.md",
-        "complexity.png",
-        "index_vs_energy.png",
-        "kac_rice_N6.png",
+        "figures/complexity.png",
+        "figures/index_vs_energy.png",
+        "figures/kac_rice_N6.png",
+        "report.html",
     ):
         assert (out / name).exists(), name
-    consts = pd.read_csv(out / "constants.csv").set_index("symbol")
+    consts = pd.read_csv(out / "tables" / "constants.csv").set_index("symbol")
     assert consts.loc["E_0", "abc"] == pytest.approx(1.656998, abs=1e-6)
     assert consts.loc["E_0", "cs"] == pytest.approx(1.171675, abs=1e-6)
     assert consts.loc["T_d", "cs"] == pytest.approx(0.612372, abs=1e-6)
-    kr = pd.read_csv(out / "kac_rice_N6.csv")
+    kr = pd.read_csv(out / "tables" / "kac_rice_N6.csv")
     assert list(kr["index"]) == list(range(6))
     assert kr["mean"].sum() == pytest.approx(50.873137, abs=1e-6)
     assert (kr["mean_below_threshold"] <= kr["mean"]).all()
     assert np.all(np.abs(kr["z_score"]) < 5)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["command"] == "theory" and cfg["config"]["N"] == 6
-    with np.load(out / "curves.npz", allow_pickle=False) as z:
+    with np.load(out / "arrays" / "curves.npz", allow_pickle=False) as z:
         assert z["theta_0"].shape == z["u_low"].shape
 
 
@@ -61,7 +62,7 @@ def test_theory_resume_reuses_tasks(pure_run, capsys):
     stamp = [t.stat().st_mtime_ns for t in tasks]
     assert len(tasks) == 4  # exact and Monte Carlo tables, each .json + .npz
     assert main([*ARGS, "--out", str(out)]) == 2
-    assert "already holds a run" in capsys.readouterr().err
+    assert "already holds a 'theory' run" in capsys.readouterr().err
     assert main([*ARGS, "--out", str(out), "--resume"]) == 0
     assert [t.stat().st_mtime_ns for t in sorted((out / "tasks").glob("*"))] == stamp
     assert main(["theory", "--p", "4", "--N", "6", "--out", str(out), "--resume"]) == 2
@@ -73,9 +74,9 @@ def test_theory_mixture(tmp_path, capsys):
     assert main(["theory", "--xi", "3:0.5,4:0.5", "--N", "6", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "n/a" in text and "p_eff" in text
-    kr = pd.read_csv(out / "kac_rice_N6.csv")
+    kr = pd.read_csv(out / "tables" / "kac_rice_N6.csv")
     assert kr["mean"].sum() == pytest.approx(90.1355, abs=1e-4)
-    assert (out / "kac_rice_N6.png").exists()
+    assert (out / "figures" / "kac_rice_N6.png").exists()
 
 
 @pytest.mark.parametrize(

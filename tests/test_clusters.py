@@ -106,3 +106,14 @@ def test_bad_arguments_raise():
         LennardJones(3, sigma=0.0)
     with pytest.raises(ValueError, match="symmetry_directions"):
         LennardJones(3).symmetry_directions(np.zeros((2, 9)))
+
+
+def test_rebuilt_from_a_spec():
+    from landscapes.spec import build
+
+    E = LennardJones(7, sigma=1.2)
+    spec = {"class": "LennardJones", "params": E.spec_params(), "seed": None}
+    again = build({**spec, "fingerprint": E.fingerprint}, cache=False)
+    assert again.fingerprint == E.fingerprint
+    x = E.random_point(0)
+    assert again.energy(x) == E.energy(x)

@@ -22,6 +22,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from analysis.commands._options import (
+    add_run_options,
+    check_range,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
 from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
 
 __all__ = ["register", "run"]
@@ -40,30 +47,27 @@ def register(subparsers) -> None:
     q.add_argument("--N", type=int, default=8, help="number of spins (default 8)")
     q.add_argument("--p", type=int, default=3, help="interaction order (default 3)")
     q.add_argument("--samples", type=int, default=20, help="disorder samples (default 20)")
-    q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     q.add_argument("--batch-size", type=int, default=256, help="starts per batch (default 256)")
     q.add_argument("--max-starts", type=int, default=1_000_000, help="budget per sample")
     q.add_argument("--max-time", type=float, default=None, help="seconds per sample (budget)")
     q.add_argument("--db", default=None, help="SQLite catalogue (default RUN_DIR/census.sqlite)")
     q.add_argument("--exact", action="store_true", help="also enumerate by homotopy (small N)")
-    q.add_argument("--out", default=None, help="run folder (default runs/census-...)")
-    q.add_argument("--resume", action="store_true", help="resume an existing run folder")
+    add_run_options(q, seed=0)
     add_executor_arguments(q)
     q.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Run ``census pspin``; returns the exit status."""
-    from analysis.plots import use_agg
-    from analysis.plots.critical import plot_counts_by_index, plot_saturation
-    from analysis.store import RunFolder
-    from analysis.studies.census import run_census
-
     if args.N < 2 or args.p < 2:
         raise ValueError("--N and --p must be >= 2")
-    if args.samples < 1:
-        raise ValueError("--samples must be >= 1")
+    check_range(args.samples, "--samples", low=1, integer=True)
+    check_range(args.batch_size, "--batch-size", low=1, integer=True)
+    check_range(args.max_starts, "--max-starts", low=1, integer=True)
+    if args.max_time is not None:
+        check_range(args.max_time, "--max-time", low=0, low_open=True)
     spec = executor_from_args(args)  # checked before any folder is written
+    check_run_options(args)
     config = {
         "target": "pspin",
         "N": args.N,
@@ -75,7 +79,18 @@ def run(args) -> int:
         "max_time": args.max_time,
         "exact": bool(args.exact),
     }
-    rf = RunFolder(args.out, "census", config, resume=args.resume)
+    rf = open_run_folder(args, "census", config)
+    with command_context(args):
+        return _run(args, rf, spec)
+
+
+def _run(args, rf, spec) -> int:
+    from analysis.plots import use_agg
+    from analysis.plots.critical import plot_counts_by_index, plot_saturation
+    from analysis.report import write_run_report
+    from analysis.studies.census import run_census
+    from landscapes.progress import phase
+
     study = run_census(
         rf,
         N=args.N,
@@ -94,15 +109,26 @@ def run(args) -> int:
         return 1
     ens = study.ensemble
     S, theory, mean, se = ens.n_samples, ens.theory, ens.mean, ens.stderr
-    rf.write_table("samples.csv", study.rows)
-    rf.write_table("counts_by_index.csv", study.counts_table())
-    use_agg()
-    title = f"spherical {args.p}-spin, N = {args.N}"
-    rf.save_figure("counts_by_index.png", plot_counts_by_index(ens, title=title))
-    rf.save_figure(
-        "saturation.png",
-        plot_saturation([SimpleNamespace(saturation=s) for s in study.saturations], title=title),
+    # results only in samples.csv (byte-identical on a rerun); wall times in timings.csv
+    rf.write_table(
+        "samples.csv", [{k: v for k, v in r.items() if k != "seconds"} for r in study.rows]
     )
+    rf.write_table(
+        "timings.csv", [{"sample": r["sample"], "seconds": r.get("seconds")} for r in study.rows]
+    )
+    rf.write_table("counts_by_index.csv", study.counts_table())
+    with phase("census: figures and report", total=2) as bar:
+        use_agg()
+        title = f"spherical {args.p}-spin, N = {args.N}"
+        rf.save_figure("counts_by_index.png", plot_counts_by_index(ens, title=title))
+        bar.update()
+        rf.save_figure(
+            "saturation.png",
+            plot_saturation(
+                [SimpleNamespace(saturation=s) for s in study.saturations], title=title
+            ),
+        )
+        bar.update()
     lines = [
         f"census of {S} samples of the spherical {args.p}-spin at N = {args.N}",
         f"catalogue: {study.catalogue}",
@@ -114,7 +140,17 @@ def run(args) -> int:
     for k in range(args.N):
         lines.append(f"{k:5d} {mean[k]:8.2f} ± {se[k]:5.2f} {theory[k]:10.4f}")
     text = "\n".join(lines) + "\n"
-    rf.write_text("report.txt", text)
+    write_run_report(
+        rf,
+        title=f"census: spherical {args.p}-spin, N = {args.N}",
+        text=" ".join(lines[:4]),
+        tables=["counts_by_index.csv", "samples.csv"],
+        figures=[
+            ("counts_by_index.png", "critical points by index"),
+            ("saturation.png", "distinct points against starts"),
+        ],
+        markdown=f"# census pspin\n\n```\n{text}```\n",
+    )
     print(text, end="")
     print(f"run folder: {rf.path}")
     return 0

@@ -14,21 +14,19 @@ run, and ``--resume RUN_DIR`` runs only the tasks whose results are missing.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
+from analysis.commands._options import (
+    add_list,
+    add_run_options,
+    check_run_options,
+    command_context,
+    open_run_folder,
+    resolve_out,
+)
 from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
 
 __all__ = ["register", "run"]
 
-
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(t) for t in text.replace(",", " ").split()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a comma-separated list of integers; got {text!r}"
-        ) from None
+FAMILIES = ("digits", "teacher_student")
 
 
 def register(subparsers) -> None:
@@ -54,29 +52,19 @@ def register(subparsers) -> None:
     p.add_argument(
         "--config", metavar="FILE", help="TOML file overriding the preset (see analysis.config)"
     )
-    p.add_argument("--seed", type=int, help="root seed of the run (default 0)")
-    p.add_argument("--sizes", type=_int_list, metavar="N,N,...", help="p-spin sizes N")
+    add_list(p, "--sizes", int, metavar="N", help="p-spin sizes N (e.g. --sizes 50 100)")
     p.add_argument("--p", type=int, help="order of the p-spin interaction (default 3)")
-    p.add_argument("--widths", type=_int_list, metavar="W,W,...", help="network hidden widths")
+    add_list(p, "--widths", int, metavar="W", help="network hidden widths (e.g. --widths 8 16)")
     p.add_argument("--replicas", type=int, help="p-spin replicas per coupling sample")
     p.add_argument("--net-replicas", type=int, help="network replicas per width")
-    p.add_argument(
+    add_list(
+        p,
         "--families",
-        metavar="F,F",
-        type=lambda s: [t for t in s.replace(",", " ").split()],
-        help="network families: digits, teacher_student",
+        str,
+        metavar="F",
+        help=f"network families: {' '.join(FAMILIES)} (default both)",
     )
-    p.add_argument("--out", metavar="DIR", help="run folder (default runs/compare-<time>-<hash>)")
-    p.add_argument(
-        "--resume", metavar="RUN_DIR", help="continue an interrupted run, skipping stored work"
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="BLAS threads (default: leave as is; 1 avoids oversubscription on a busy machine)",
-    )
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_run_options(p, seed=None, seed_help="root seed of the run (default 0)")
     add_executor_arguments(p)
     p.set_defaults(func=run)
 
@@ -93,42 +81,52 @@ def _flags(args) -> dict:
     }
 
 
+def _check(args) -> None:
+    for flag, values in (("--sizes", args.sizes), ("--widths", args.widths)):
+        if values is not None and any(v < 1 for v in values):
+            raise ValueError(f"{flag} must be positive integers; got {values}")
+    if args.families is not None:
+        bad = [f for f in args.families if f not in FAMILIES]
+        if bad:
+            raise ValueError(f"--families must be among {', '.join(FAMILIES)}; got {bad}")
+    for flag, v in (("--p", args.p), ("--replicas", args.replicas)):
+        if v is not None and v < (2 if flag == "--p" else 1):
+            raise ValueError(f"{flag} must be >= {2 if flag == '--p' else 1}; got {v}")
+    if args.net_replicas is not None and args.net_replicas < 1:
+        raise ValueError(f"--net-replicas must be >= 1; got {args.net_replicas}")
+
+
 def run(args) -> int:
     """Run (or resume) the comparison, then write tables, figures and the report."""
-    import contextlib
-
     from analysis.config import build_config, load_toml
     from analysis.store import RunFolder
     from analysis.studies.compare import make_figures_and_report, run_comparison
-    from landscapes import threads
+    from landscapes.progress import phase
 
+    _check(args)
     preset = "quick" if args.quick else "full" if args.full else "default"
     toml = load_toml(args.config) if args.config else None
     flags = _flags(args)
     spec = executor_from_args(args)  # checked before any folder is written
-    n_threads = threads.check_threads(args.threads, "--threads")
-    if args.resume:
-        if args.out and Path(args.out) != Path(args.resume):
-            raise ValueError("give either --out or --resume RUN_DIR, not two different folders")
-        stored = RunFolder.open(args.resume)
-        if stored.command != "compare":
-            raise ValueError(f"{args.resume} is a '{stored.command}' run, not a compare run")
-        explicit = args.quick or args.full or toml or any(v is not None for v in flags.values())
-        config = build_config(preset, toml, flags) if explicit else stored.config
-        run_folder = RunFolder(args.resume, "compare", config, resume=True)
+    check_run_options(args)
+    out, resume = resolve_out(args)
+    explicit = args.quick or args.full or toml or any(v is not None for v in flags.values())
+    if resume and not explicit:
+        config = RunFolder.open(out, command="compare").config
     else:
         config = build_config(preset, toml, flags)
-        run_folder = RunFolder(args.out, "compare", config)
+    run_folder = open_run_folder(args, "compare", config)
     progress = False if args.no_progress else None
-    # --threads absent: leave the BLAS pools as they are
-    pools = threads.limit(n_threads) if n_threads is not None else contextlib.nullcontext()
-    try:
-        with pools:
+    with command_context(args):
+        try:
             result = run_comparison(config, run_folder, progress=progress, executor=spec)
-    except SweepError as exc:
-        print(str(exc))
-        return 1
-    print(f"compare tasks: {result.summary()}")
-    make_figures_and_report(run_folder, config)
+        except SweepError as exc:
+            print(str(exc))
+            return 1
+        print(f"compare tasks: {result.summary()}")
+        with phase("compare: figures and report") as bar:
+            make_figures_and_report(
+                run_folder, config, progress=lambda name: bar.update(1, last=str(name))
+            )
     print(f"report: {run_folder.path / 'report.html'}")
     return 0

@@ -17,6 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.commands._options import (
+    add_run_options,
+    check_range,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
 from pspin import theory
 
 __all__ = ["register", "run"]
@@ -34,29 +41,25 @@ def register(subparsers) -> None:
     q = sub.add_parser("pspin", help="a pure spherical p-spin sample (as `census pspin` builds)")
     q.add_argument("--N", type=int, default=10, help="number of spins (default 10)")
     q.add_argument("--p", type=int, default=3, help="interaction order (default 3)")
-    q.add_argument("--seed", type=int, default=0, help="root seed, as for `census` (default 0)")
     q.add_argument("--sample", type=int, default=0, help="disorder sample of that seed (default 0)")
     q.add_argument("--levels", type=int, default=30, help="energy levels of the tree (default 30)")
     q.add_argument("--db", default=None, help="SQLite catalogue (default RUN_DIR/census.sqlite)")
     q.add_argument("--max-time", type=float, default=None, help="census budget in seconds")
-    q.add_argument("--out", default=None, help="run folder (default runs/connect-...)")
-    q.add_argument("--resume", action="store_true", help="resume an existing run folder")
+    add_run_options(q, seed=0, seed_help="root seed, as for `census` (default 0)")
     q.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Run ``connect pspin``; returns the exit status."""
-    from analysis.plots import use_agg
-    from analysis.plots.critical import plot_barriers, plot_disconnectivity
-    from analysis.store import RunFolder
-    from analysis.studies.connect import run_connect
-
     if args.N < 2 or args.p < 2:
         raise ValueError("--N and --p must be >= 2")
     if args.sample < 0:
         raise ValueError("--sample must be >= 0")
     if args.levels < 2:
         raise ValueError("--levels must be >= 2")
+    if args.max_time is not None:
+        check_range(args.max_time, "--max-time", low=0, low_open=True)
+    check_run_options(args)
     config = {
         "target": "pspin",
         "N": args.N,
@@ -66,23 +69,35 @@ def run(args) -> int:
         "levels": args.levels,
         "max_time": args.max_time,
     }
-    rf = RunFolder(args.out, "connect", config, resume=args.resume)
+    rf = open_run_folder(args, "connect", config)
+    with command_context(args):
+        return _run(args, rf)
+
+
+def _run(args, rf) -> int:
+    from analysis.plots import use_agg
+    from analysis.plots.critical import plot_barriers, plot_disconnectivity
+    from analysis.report import write_run_report
+    from analysis.studies.connect import run_connect
+    from landscapes.progress import phase
+
     db = args.db or str(rf.file("census.sqlite"))
-    study = run_connect(
-        N=args.N,
-        p=args.p,
-        seed=args.seed,
-        sample=args.sample,
-        levels=args.levels,
-        max_time=args.max_time,
-        db=db,
-    )
+    with phase("connect: census, connections and barrier"):
+        study = run_connect(
+            N=args.N,
+            p=args.p,
+            seed=args.seed,
+            sample=args.sample,
+            levels=args.levels,
+            max_time=args.max_time,
+            db=db,
+        )
     conn, model = study.conn, study.model
     ends, em = conn.ends, conn.minima_energies
     rf.write_table("edges.csv", study.edges_table())
     rf.write_table("minima.csv", {"minimum": np.arange(em.size), "energy": em})
     rf.write_arrays("connections.npz", minima=conn.minima, saddles=conn.saddles, ends=ends)
-    rf.write_json("tree.json", study.tree.to_dict())
+    rf.write_json("tables/tree.json", study.tree.to_dict())
     use_agg()
     e_inf = -float(theory.threshold_energy(args.p))
     fig = plot_disconnectivity(
@@ -137,7 +152,17 @@ def run(args) -> int:
             "(an incomplete census?)"
         )
     text = "\n".join(lines) + "\n"
-    rf.write_text("report.txt", text)
+    figs = [("disconnectivity.png", "disconnectivity graph")]
+    if b is not None:
+        figs.append(("barriers.png", "energy along paths between the two lowest minima"))
+    write_run_report(
+        rf,
+        title=f"connect: spherical {args.p}-spin, N = {args.N}",
+        text=" ".join(lines),
+        tables=["minima.csv", "edges.csv"] + (["barrier.csv"] if b is not None else []),
+        figures=figs,
+        markdown=f"# connect pspin\n\n```\n{text}```\n",
+    )
     print(text, end="")
     print(f"run folder: {rf.path}")
     return 0

@@ -32,21 +32,35 @@ import argparse
 
 import numpy as np
 
+from analysis.commands._options import (
+    add_choice,
+    add_run_options,
+    add_step_options,
+    check_range,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
 from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
 
 __all__ = ["register", "run"]
 
 
-def _common(q, *, step: float, max_steps: int, gtol: float, methods: tuple[str, ...]) -> None:
+def _common(q, *, step: float, max_steps: int | None, gtol: float, methods: tuple[str, ...]):
     q.add_argument("--replicas", type=int, default=256, help="number of replicas (default 256)")
-    q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     q.add_argument(
         "--method",
         choices=methods,
         default="gd",
         help=f"dynamics (default gd; {'|'.join(methods)})",
     )
-    q.add_argument("--step", type=float, default=step, help=f"step size (default {step})")
+    add_step_options(
+        q,
+        step=step,
+        max_steps=max_steps,
+        max_steps_help="GD (SGD: --epochs) step limit; Langevin: number of steps",
+        max_steps_aliases=("--n-steps",) if "langevin" in methods else (),
+    )
     q.add_argument(
         "--schedule",
         choices=("fixed", "decay", "armijo"),
@@ -58,9 +72,6 @@ def _common(q, *, step: float, max_steps: int, gtol: float, methods: tuple[str, 
         type=float,
         default=1e-3,
         help="c of the decaying step step/(1 + c t) (default 1e-3)",
-    )
-    q.add_argument(
-        "--max-steps", type=int, default=max_steps, help=f"GD step limit (default {max_steps})"
     )
     q.add_argument(
         "--gtol",
@@ -75,15 +86,7 @@ def _common(q, *, step: float, max_steps: int, gtol: float, methods: tuple[str, 
         help="record the trajectory every this many steps (default 10)",
     )
     q.add_argument("--chunk", type=int, default=64, help="replicas per stored task (default 64)")
-    q.add_argument("--out", default=None, help="run folder (default runs/descend-...)")
-    q.add_argument(
-        "--resume",
-        nargs="?",
-        const=True,
-        default=False,
-        metavar="RUN_DIR",
-        help="continue an existing run folder (given here or by --out)",
-    )
+    add_run_options(q, seed=0)
     add_executor_arguments(q)
     q.set_defaults(func=run)
 
@@ -118,9 +121,16 @@ def register(subparsers) -> None:
         help="coupling samples; replicas are split evenly over them (default 1)",
     )
     q.add_argument("--temperature", type=float, default=0.5, help="Langevin temperature")
-    q.add_argument("--n-steps", type=int, default=2000, help="Langevin steps (default 2000)")
     q.add_argument("--adjusted", action="store_true", help="Metropolis-adjusted Langevin")
-    _common(q, step=0.1, max_steps=20000, gtol=1e-5, methods=("gd", "sgd", "langevin"))
+    q.add_argument(
+        "--splits",
+        type=int,
+        default=None,
+        help="SGD: split the couplings into P parts, J = sum_k X_k / sqrt(P), one part per step "
+        "(pspin.split.SplitPSpin; Sagun et al.'s rate a is --step a/P)",
+    )
+    q.add_argument("--epochs", type=int, default=100, help="SGD epochs of P steps (default 100)")
+    _common(q, step=0.1, max_steps=None, gtol=1e-5, methods=("gd", "sgd", "langevin"))
 
     m = sub.add_parser(
         "mlp",
@@ -128,9 +138,10 @@ def register(subparsers) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    m.add_argument(
+    add_choice(
+        m,
         "--dataset",
-        choices=("digits", "teacher_student"),
+        ("digits", "teacher_student"),
         default="digits",
         help="training data (default digits)",
     )
@@ -165,20 +176,23 @@ def register(subparsers) -> None:
     m.add_argument("--noise", type=float, default=0.0, help="teacher_student label noise")
     m.add_argument("--batch-size", type=int, default=32, help="SGD minibatch (default 32)")
     m.add_argument("--epochs", type=int, default=20, help="SGD epochs (default 20)")
-    _common(m, step=0.1, max_steps=2000, gtol=1e-6, methods=("gd", "sgd"))
+    _common(m, step=0.1, max_steps=None, gtol=1e-6, methods=("gd", "sgd"))
 
 
 def _check_common(args) -> None:
-    if args.replicas < 1 or args.chunk < 1:
-        raise ValueError("--replicas and --chunk must be >= 1")
-    if args.step <= 0:
-        raise ValueError(f"--step must be > 0; got {args.step}")
-    if args.record_every < 1:
-        raise ValueError(f"--record-every must be >= 1; got {args.record_every}")
+    check_range(args.replicas, "--replicas", low=1, integer=True)
+    check_range(args.chunk, "--chunk", low=1, integer=True)
+    check_range(args.step, "--step", low=0, low_open=True)
+    check_range(args.decay, "--decay", low=0)
+    check_range(args.gtol, "--gtol", low=0)
+    check_range(args.record_every, "--record-every", low=1, integer=True)
+    if args.max_steps is not None:
+        check_range(args.max_steps, "--max-steps", low=1, integer=True)
 
 
-def _gd_config(args) -> dict:
-    return dict(schedule=args.schedule, decay=args.decay, max_steps=args.max_steps, gtol=args.gtol)
+def _gd_config(args, max_steps: int) -> dict:
+    steps = max_steps if args.max_steps is None else args.max_steps
+    return dict(schedule=args.schedule, decay=args.decay, max_steps=steps, gtol=args.gtol)
 
 
 def _config(args) -> dict:
@@ -193,10 +207,10 @@ def _config(args) -> dict:
         raise ValueError(
             f"--replicas ({args.replicas}) must be a multiple of --samples ({args.samples})"
         )
-    if args.method == "sgd":
+    if args.method == "sgd" and args.splits is None:
         raise ValueError(
-            "--method sgd needs a finite-sum energy (a loss averaged over data samples); the "
-            "p-spin is not one: use gd or langevin (or descend mlp)"
+            "--method sgd on the p-spin needs --splits P: SGD steps along one of P parts of "
+            "the couplings (the split p-spin, a finite-sum energy)"
         )
     cfg = dict(
         target="pspin",
@@ -212,14 +226,34 @@ def _config(args) -> dict:
         chunk=args.chunk,
     )
     if args.method == "gd":
-        cfg.update(_gd_config(args))
+        cfg.update(_gd_config(args, 20000))
+    elif args.method == "sgd":
+        check_range(args.splits, "--splits", low=1, integer=True)
+        check_range(args.epochs, "--epochs", low=1, integer=True)
+        if args.schedule == "armijo":
+            raise ValueError("--schedule armijo is for GD only; SGD takes fixed or decay")
+        cfg.update(
+            splits=args.splits,
+            batch_size=1,
+            epochs=args.epochs,
+            schedule=args.schedule,
+            decay=args.decay,
+        )
     else:
-        cfg.update(temperature=args.temperature, n_steps=args.n_steps, adjusted=args.adjusted)
+        check_range(args.temperature, "--temperature", low=0)
+        n_steps = 2000 if args.max_steps is None else args.max_steps
+        cfg.update(temperature=args.temperature, n_steps=n_steps, adjusted=args.adjusted)
     return cfg
 
 
 def _mlp_config(args) -> dict:
     _check_common(args)
+    check_range(args.weight_decay, "--weight-decay", low=0)
+    check_range(args.noise, "--noise", low=0)
+    if args.n_train is not None:
+        check_range(args.n_train, "--n-train", low=2, integer=True)
+    if any(h < 1 for h in args.hidden):
+        raise ValueError(f"--hidden widths must be >= 1; got {args.hidden}")
     loss = args.loss or ("cross_entropy" if args.dataset == "digits" else "mse")
     if loss == "cross_entropy" and args.dataset != "digits":
         raise ValueError("--loss cross_entropy needs a classification dataset (digits)")
@@ -248,8 +282,16 @@ def _mlp_config(args) -> dict:
             noise=args.noise,
         )
     if args.method == "gd":
-        cfg.update(_gd_config(args))
+        cfg.update(_gd_config(args, 2000))
     else:
+        check_range(args.batch_size, "--batch-size", low=1, integer=True)
+        check_range(args.epochs, "--epochs", low=1, integer=True)
+        n_train = args.n_train or (500 if args.dataset == "teacher_student" else None)
+        if n_train is not None and args.batch_size > n_train:
+            raise ValueError(
+                f"--batch-size must be <= the number of training samples ({n_train}); "
+                f"got {args.batch_size}"
+            )
         cfg.update(
             batch_size=args.batch_size, epochs=args.epochs, schedule=args.schedule, decay=args.decay
         )
@@ -260,63 +302,78 @@ def run(args) -> int:
     """Run ``descend pspin`` or ``descend mlp``; returns the exit status."""
     from analysis.plots import use_agg
     from analysis.plots.dynamics import energy_vs_time, final_energy_histogram
-    from analysis.store import RunFolder
+    from analysis.report import write_run_report
     from analysis.studies.descend import run_descend
+    from landscapes.progress import phase
 
     cfg = _config(args)
     spec = executor_from_args(args)  # checked before any folder is written
-    out = args.out
-    if isinstance(args.resume, str):
-        if out is not None and out != args.resume:
-            raise ValueError(f"--out {out} and --resume {args.resume} name different folders")
-        out = args.resume
-    folder = RunFolder(out, "descend", cfg, resume=bool(args.resume))
-    try:
-        study = run_descend(cfg, folder, spec, desc=f"descend {cfg['target']} ({cfg['method']})")
-    except SweepError as exc:
-        print(str(exc))
-        return 1
-    rows, d, summary = study.rows, study.description, study.summary
-    folder.write_table("final.csv", rows)
-    folder.write_arrays(
-        "trajectories.npz",
-        steps=study.grid,
-        **{study.trajectory_name: study.trajectories},
-        final_x=study.final_x,
-        sample=np.array([r["sample"] for r in rows]),
-    )
-    vals = np.array([r[d["column"]] for r in rows])
-    lines = d["lines"]
-    folder.write_json("summary.json", summary)
-    use_agg()
-    if cfg["method"] == "langevin":
-        what = f"{'MALA' if cfg['adjusted'] else 'Langevin'} T={cfg['temperature']}"
-    elif cfg["method"] == "sgd":
-        what = f"SGD (batch {cfg['batch_size']})"
-    else:
-        what = "GD"
-    title = f"{what}, " + d["model"].format(n=len(rows))
-    folder.save_figure(
-        "final_energy_hist.png",
-        final_energy_histogram(vals, label=f"final {d['what']}", lines=lines, title=title),
-    )
-    folder.save_figure(
-        "energy_vs_time.png",
-        energy_vs_time(study.grid, study.trajectories, label=d["what"], lines=lines, title=title),
-    )
-    acc = "".join(
-        f"; mean {k.replace('_', ' ')} {summary['mean_' + k]:.4f}"
-        for k in ("train_accuracy", "test_accuracy")
-        if "mean_" + k in summary
-    )
-    folder.write_text(
-        "report.md",
-        f"# descend {cfg['target']} {cfg['method']}\n\n{title}\n\nfinal {d['what']}: "
-        f"mean {summary['mean']:.5f}, std {summary['std']:.5f}, min {summary['min']:.5f}, "
-        f"max {summary['max']:.5f}; converged {summary['converged']}/{len(rows)}, "
-        f"diverged {summary['diverged']}{acc}\n\n"
-        + "".join(f"- {k} = {v:.6f}\n" for k, v in lines.items()),
-    )
+    check_run_options(args)
+    folder = open_run_folder(args, "descend", cfg)
+    with command_context(args):
+        try:
+            study = run_descend(
+                cfg, folder, spec, desc=f"descend {cfg['target']} ({cfg['method']})"
+            )
+        except SweepError as exc:
+            print(str(exc))
+            return 1
+        rows, d, summary = study.rows, study.description, study.summary
+        folder.write_table("final.csv", rows)
+        folder.write_arrays(
+            "trajectories.npz",
+            steps=study.grid,
+            **{study.trajectory_name: study.trajectories},
+            final_x=study.final_x,
+            sample=np.array([r["sample"] for r in rows]),
+        )
+        vals = np.array([r[d["column"]] for r in rows])
+        lines = d["lines"]
+        folder.write_json("tables/summary.json", summary)
+        if cfg["method"] == "langevin":
+            what = f"{'MALA' if cfg['adjusted'] else 'Langevin'} T={cfg['temperature']}"
+        elif cfg["method"] == "sgd":
+            what = f"SGD (batch {cfg['batch_size']})"
+        else:
+            what = "GD"
+        title = f"{what}, " + d["model"].format(n=len(rows))
+        with phase("descend: figures and report", total=3) as bar:
+            use_agg()
+            folder.save_figure(
+                "final_energy_hist.png",
+                final_energy_histogram(vals, label=f"final {d['what']}", lines=lines, title=title),
+            )
+            bar.update()
+            folder.save_figure(
+                "energy_vs_time.png",
+                energy_vs_time(
+                    study.grid, study.trajectories, label=d["what"], lines=lines, title=title
+                ),
+            )
+            bar.update()
+            acc = "".join(
+                f"; mean {k.replace('_', ' ')} {summary['mean_' + k]:.4f}"
+                for k in ("train_accuracy", "test_accuracy")
+                if "mean_" + k in summary
+            )
+            text = (
+                f"{title}. Final {d['what']}: mean {summary['mean']:.5f}, std "
+                f"{summary['std']:.5f}, min {summary['min']:.5f}, max {summary['max']:.5f}; "
+                f"converged {summary['converged']}/{len(rows)}, diverged "
+                f"{summary['diverged']}{acc}. "
+                + "; ".join(f"{k} = {v:.6f}" for k, v in lines.items())
+            )
+            write_run_report(
+                folder,
+                title=f"descend {cfg['target']} {cfg['method']}",
+                text=text,
+                tables=[("final.csv", folder.read_table("final.csv"))],
+                figures=[
+                    ("final_energy_hist.png", f"final {d['what']}"),
+                    ("energy_vs_time.png", f"{d['what']} against step"),
+                ],
+            )
+            bar.update()
     print(
         f"descend: {len(rows)} replicas, mean final {d['what']} {summary['mean']:.5f} "
         f"(std {summary['std']:.5f}); results in {folder.path}"

@@ -16,7 +16,16 @@ import argparse
 
 import numpy as np
 
+from analysis.commands._options import (
+    add_run_options,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
+
 __all__ = ["register", "run"]
+
+_NOT_CONFIG = ("func", "out", "resume", "recompute_corrupted", "no_progress", "threads")
 
 
 def register(subparsers) -> None:
@@ -71,10 +80,7 @@ def register(subparsers) -> None:
     sg.add_argument("--final-gd-steps", type=int, default=1000, help="final GD steps (1000)")
     sg.add_argument("--grad-threshold", type=float, default=0.01, help="|rgrad| to stop at (0.01)")
     for sp in (ps, nn, sg):
-        sp.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-        sp.add_argument("--out", default=None, help="run folder (default runs/halting-...)")
-        sp.add_argument("--resume", action="store_true", help="reuse an existing run folder")
-        sp.add_argument("--no-progress", action="store_true", help="no progress bars")
+        add_run_options(sp, seed=0)
         sp.set_defaults(func=run)
     q.set_defaults(func=lambda args: q.print_help() or 0)
 
@@ -109,29 +115,32 @@ def _check(args) -> None:
 
 
 def _md_table(rows: list[dict], cols: list[str]) -> str:
-    def fmt(v):
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
+    """The columns ``cols`` of ``rows`` as a Markdown table (:func:`analysis.report.markdown_table`)."""
+    from analysis.report import markdown_table
 
-    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
-    return head + "".join("| " + " | ".join(fmt(r[c]) for c in cols) + " |\n" for r in rows)
+    return markdown_table([{c: r[c] for c in cols} for r in rows]) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``landscapes halting``."""
+    _check(args)
+    check_run_options(args)
+    progress = False if args.no_progress else None
+    config = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
+    rf = open_run_folder(args, "halting", config, label=f"halting {args.kind}")
+    with command_context(args):
+        if args.kind == "sgd":
+            return _run_sgd(args, rf, progress)
+        return _run_halting(args, rf, progress)
+
+
+def _run_halting(args, rf, progress) -> int:
+    """``halting pspin`` / ``halting mlp``: halting times, tests, collapse figure, report."""
     from analysis.plots import use_agg
     from analysis.plots.halting import collapse_figure, raw_halting_figure
     from analysis.report import ReportFigure, ReportSection, write_report
-    from analysis.store import RunFolder
     from analysis.studies import halting as hs
 
-    _check(args)
-    progress = False if args.no_progress else None
-    config = {
-        k: v for k, v in vars(args).items() if k not in ("func", "out", "resume", "no_progress")
-    }
-    rf = RunFolder(args.out, "halting", config, resume=args.resume)
-    if args.kind == "sgd":
-        return _run_sgd(args, rf, progress)
     if args.kind == "pspin":
         study = hs.pspin_halting(
             args.N,
@@ -143,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
             max_steps=args.max_steps,
             seed=args.seed,
             progress=progress,
+            store=rf,
         )
     else:
         study = hs.network_halting(
@@ -157,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
             thresholds={"digits": args.threshold_digits, "teacher": args.threshold_teacher},
             seed=args.seed,
             progress=progress,
+            store=rf,
         )
     summary = hs.summarize(study)
     tests = hs.compare_laws(study)
@@ -236,6 +247,7 @@ def _run_sgd(args, rf, progress) -> int:
             grad_threshold=args.grad_threshold,
             seed=args.seed,
             progress=progress,
+            store=rf,
         )
         for N in args.N
     ]
@@ -253,7 +265,10 @@ def _run_sgd(args, rf, progress) -> int:
         **{f"{m}_{c.N}": getattr(c, f"{m}_energy") for c in comps for m in ("gd", "sgd")},
     )
     use_agg()
-    rf.save_figure("figures/gd_vs_sgd.png", gd_sgd_figure(comps))
+    from pspin import theory
+
+    lines = {"-E_inf": -float(theory.threshold_energy(args.p))}
+    rf.save_figure("figures/gd_vs_sgd.png", gd_sgd_figure(comps, lines))
     cols = ["N", "runs", "gd_mean", "gd_sd", "sgd_mean", "sgd_sd", "diff_mean", "diff_se"]
     cols += ["test_ks_pvalue", "test_ad_pvalue", "test_ks_detectable"]
     cols += ["gd_halting_median", "gd_settle_median", "sgd_settle_median", "sgd_epochs_median"]
@@ -263,6 +278,27 @@ def _run_sgd(args, rf, progress) -> int:
         f"Protocol: {comps[0].params} (N varies)\n\nSeed: {comps[0].seed}\n\n"
         + _md_table(summary, cols)
         + "\n![gd vs sgd](figures/gd_vs_sgd.png)\n",
+    )
+    from analysis.report import ReportFigure, ReportSection, write_report
+
+    write_report(
+        rf,
+        title="GD vs SGD on the split p-spin",
+        subtitle=str(rf.path),
+        protocol=[(k, str(v)) for k, v in comps[0].params.items() if k != "N"],
+        summary=summary,
+        sections=[
+            ReportSection(
+                "Final energies and epochs",
+                figures=(
+                    ReportFigure(
+                        "figures/gd_vs_sgd.png",
+                        "Final H/N of GD and SGD; epochs to stop",
+                        "The two histograms should overlap; the epochs should be comparable.",
+                    ),
+                ),
+            )
+        ],
     )
     print("halting sgd: N   GD mean (sd)         SGD mean (sd)        KS p   epochs GD/SGD")
     for s in summary:

@@ -13,8 +13,6 @@ SQLite catalogue, figures and report.md; ``--pspin-N`` adds a p-spin sample draw
 
 from __future__ import annotations
 
-import numpy as np
-
 __all__ = ["register", "run"]
 
 
@@ -28,6 +26,9 @@ def _common(q) -> None:
     q.add_argument("--hef-modes", type=int, default=2, help="soft modes per minimum (2)")
     q.add_argument("--ef-starts", type=int, default=64, help="index-1 Newton starts (64)")
     q.add_argument("--mr-starts", type=int, default=64, help="Newton-MR starts per kind (64)")
+    q.add_argument(
+        "--tef-starts", type=int, default=64, help="index-targeted EF starts (64; networks)"
+    )
     q.add_argument("--levels", type=int, default=30, help="levels of the tree (30)")
     q.add_argument(
         "--pspin-N",
@@ -68,7 +69,8 @@ def register(subparsers) -> None:
 
 
 def _check(args) -> None:
-    for name in ("replicas", "steps", "hef_minima", "hef_modes", "ef_starts", "mr_starts"):
+    names = ("replicas", "steps", "hef_minima", "hef_modes", "ef_starts", "mr_starts", "tef_starts")
+    for name in names:
         if getattr(args, name) < 0:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 0")
     if args.replicas < 1:
@@ -138,6 +140,7 @@ def run(args) -> int:
                 "quench_gtol": 1e-5,
                 "quench_max_iter": 500,
                 "mr_scales": (0.05, 0.2, 0.5, 1.0, 2.0, 4.0),
+                "tef_starts": args.tef_starts,
             }
         land = nl.explore_landscape(
             energy,
@@ -169,7 +172,7 @@ def run(args) -> int:
         rf.write_table("pspin_summary.csv", {k: [v] for k, v in pspin.summary().items()})
     if land.minima_energies.size:
         tree = disconnectivity_tree(land.connections(), levels=args.levels)
-        rf.write_json("tree.json", tree.to_dict())
+        rf.write_json(rf.name_of("table", "tree.json"), tree.to_dict())
         rf.save_figure(
             "disconnectivity.png",
             plot_disconnectivity(tree, energy_label=land.energy_unit, title=land.name),
@@ -181,9 +184,7 @@ def run(args) -> int:
             )
         rf.save_figure(
             "disconnectivity_normalized.png",
-            plot_disconnectivity_panels(
-                panels, "(E - E_min) / (E_top - E_min): 0 = lowest minimum, 1 = highest saddle"
-            ),
+            plot_disconnectivity_panels(panels, "(E - E_min) / (E_top - E_min)"),
         )
     rf.save_figure("index_vs_energy.png", plot_index_vs_energy(land, pspin=pspin))
     if land.saddle_energies.size:

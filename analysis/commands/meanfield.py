@@ -21,6 +21,15 @@ import argparse
 
 import numpy as np
 
+from analysis.commands._options import (
+    add_list,
+    add_run_options,
+    add_step_options,
+    check_range,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
 from analysis.studies.meanfield import DEFAULT_WIDTHS, plan_experiment, run_experiment
 from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
 
@@ -44,17 +53,19 @@ def register(subparsers) -> None:
     }
     for name, h in helps.items():
         q = sub.add_parser(name, help=h, description=h)
-        q.add_argument(
+        add_list(
+            q,
             "--widths",
-            type=int,
-            nargs="+",
+            int,
+            metavar="N",
             default=None,
             help=f"widths N (default {' '.join(map(str, DEFAULT_WIDTHS[name]))})",
         )
         q.add_argument("--seeds", type=int, default=40, help="seeds per width (default 40)")
-        q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
         q.add_argument("--T", type=float, default=None, help="training time (mean-field units)")
-        q.add_argument("--eps", type=float, default=None, help="GD step (time per step)")
+        add_step_options(
+            q, step_help="GD step (time per step; default per experiment)", step_aliases=("--eps",)
+        )
         q.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples (default 500)")
         if name == "clt":
             q.add_argument(
@@ -79,20 +90,7 @@ def register(subparsers) -> None:
                 default=0,
                 help="smallest width in the coupled excess-loss fit (the 1/N law is asymptotic)",
             )
-        q.add_argument("--out", default=None, help="run folder (default runs/meanfield-...)")
-        q.add_argument(
-            "--resume",
-            default=None,
-            metavar="DIR",
-            help="resume the run folder DIR (finished widths are not redone)",
-        )
-        q.add_argument(
-            "--threads",
-            type=int,
-            default=None,
-            help="BLAS threads of in-process tasks (default: leave as is; 1 gives the bits of "
-            "Dask and process-pool workers, which run one BLAS thread each)",
-        )
+        add_run_options(q, seed=0)
         add_executor_arguments(q)
         q.set_defaults(func=run)
 
@@ -108,16 +106,20 @@ def _scalar_extra(extra: dict) -> dict:
 
 
 def _check_args(args) -> None:
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads must be >= 1; got {args.threads}")
-    if args.seeds < 3:
-        raise ValueError(f"--seeds must be >= 3; got {args.seeds}")
+    check_run_options(args)
+    check_range(args.seeds, "--seeds", low=3, integer=True)
+    check_range(args.n_boot, "--n-boot", low=1, integer=True)
+    if args.widths is not None and any(w < 1 for w in args.widths):
+        raise ValueError(f"--widths must be positive integers; got {args.widths}")
+    if args.T is not None:
+        check_range(args.T, "--T", low=0, low_open=True)
+    if args.step is not None:
+        check_range(args.step, "--step", low=0, low_open=True)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one mean-field experiment (a sweep of per-width tasks) and write its run folder."""
     from analysis.plots import use_agg
-    from analysis.store import RunFolder
 
     exp = args.experiment
     widths = args.widths or DEFAULT_WIDTHS[exp]
@@ -129,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         "seeds": args.seeds,
         "seed": args.seed,
         "T": args.T,
-        "eps": args.eps,
+        "eps": args.step,
         "n_boot": args.n_boot,
     }
     options = {}
@@ -137,17 +139,24 @@ def run(args: argparse.Namespace) -> int:
         if hasattr(args, k):
             config[k] = options[k] = getattr(args, k)
     plan = plan_experiment(
-        exp, widths, args.seeds, args.seed, T=args.T, eps=args.eps, n_boot=args.n_boot, **options
+        exp, widths, args.seeds, args.seed, T=args.T, eps=args.step, n_boot=args.n_boot, **options
     )
-    out = args.resume or args.out
-    folder = RunFolder(out, f"meanfield-{exp}", config, resume=args.resume is not None)
+    folder = open_run_folder(args, f"meanfield-{exp}", config, label=f"meanfield {exp}")
     use_agg()
-    try:
-        results, sweep = run_experiment(plan, folder, spec, threads=args.threads)
-    except SweepError as exc:
-        print(str(exc))
-        print(f"run folder: {folder.path}")
-        return 1
+    with command_context(args):
+        try:
+            results, sweep = run_experiment(plan, folder, spec, threads=args.threads)
+        except SweepError as exc:
+            print(str(exc))
+            print(f"run folder: {folder.path}")
+            return 1
+        return _write(folder, exp, args, widths, results, sweep)
+
+
+def _write(folder, exp, args, widths, results, sweep) -> int:
+    from analysis.report import write_run_report
+
+    tables, figures = [], []
     lines = [f"# meanfield {exp}", "", f"widths {widths}, {args.seeds} seeds, seed {args.seed}", ""]
     lines += [f"tasks: {sweep.summary()}", ""]
     if exp == "landscape":
@@ -170,13 +179,24 @@ def run(args: argparse.Namespace) -> int:
             "config": res.config,
             "extra": _scalar_extra(res.extra),
         }
-        folder.write_json(f"{tag}/result.json", meta)
+        folder.write_json(f"tables/{tag}/result.json", meta)
         if arrays:
             folder.write_arrays(f"{tag}/arrays.npz", **arrays)
         summary = folder.read_table(f"{tag}/summary.csv")
         _figures(folder, exp, tag, meta, summary, arrays)
         lines += _report_lines(tag, meta, summary)
-    folder.write_text("report.md", "\n".join(lines) + "\n")
+        tables.append(f"{tag}/summary.csv")
+    figures = sorted(
+        str(f.relative_to(folder.path / "figures"))
+        for f in (folder.path / "figures").rglob("*.png")
+    )
+    write_run_report(
+        folder,
+        title=f"meanfield {exp}",
+        tables=tables,
+        figures=figures,
+        markdown="\n".join(lines) + "\n",
+    )
     print("\n".join(lines))
     print(f"run folder: {folder.path}")
     return 0
@@ -251,7 +271,7 @@ def _write_landscape(folder, res, lines):
         "config": res.config,
         "extra": res.extra,
     }
-    folder.write_json("result.json", meta)
+    folder.write_json("tables/result.json", meta)
     folder.write_arrays("spectra.npz", **{k.replace(" ", "_"): v for k, v in res.spectra.items()})
     summary = folder.read_table("summary.csv")
     pspin = folder.read_table("pspin.csv")
@@ -300,7 +320,16 @@ def _write_landscape(folder, res, lines):
         pspin.to_string(index=False),
         "",
     ]
-    folder.write_text("report.md", "\n".join(lines) + "\n")
+    from analysis.report import write_run_report
+
+    figures = sorted(f.name for f in (folder.path / "figures").glob("*.png"))
+    write_run_report(
+        folder,
+        title="meanfield landscape",
+        tables=["summary.csv", "pspin.csv"],
+        figures=figures,
+        markdown="\n".join(lines) + "\n",
+    )
     print("\n".join(lines))
     print(f"run folder: {folder.path}")
     return 0

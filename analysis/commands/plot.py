@@ -13,6 +13,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.commands._options import (
+    add_run_options,
+    add_step_options,
+    check_range,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
+
 __all__ = ["register", "run"]
 
 MODELS = ("pspin", "digits", "teacher_student")
@@ -35,7 +44,6 @@ def register(subparsers) -> None:
         "--size", type=int, default=100, help="N for the p-spin, hidden width for networks"
     )
     p.add_argument("--p", type=int, default=3, help="p-spin order")
-    p.add_argument("--seed", type=int, default=0, help="root seed")
     p.add_argument("--points", type=int, default=41, help="points per slice axis / along the path")
     p.add_argument(
         "--span",
@@ -43,8 +51,13 @@ def register(subparsers) -> None:
         default=None,
         help="half-width of the slice (radians on the sphere; default pi/2, or 1 for networks)",
     )
-    p.add_argument("--steps", type=int, default=2000, help="GD step budget to reach the minima")
-    p.add_argument("--out", metavar="DIR", help="run folder (slice/path)")
+    add_step_options(
+        p,
+        max_steps=2000,
+        max_steps_help="GD step budget to reach the minima",
+        max_steps_aliases=("--steps",),
+    )
+    add_run_options(p, seed=0)
     p.set_defaults(func=run)
 
 
@@ -67,42 +80,65 @@ def _spec(args) -> tuple[dict, dict]:
 def _slice_or_path(args) -> int:
     import numpy as np
 
-    from analysis.plots import slices as psl
-    from analysis.plots import use_agg
-    from analysis.store import RunFolder
-    from analysis.studies.compare import path_between_minima, slice_at_minimum
-    from landscapes.spec import build
-
     if args.points < 3:
         raise ValueError(f"--points must be >= 3; got {args.points}")
     half = args.span if args.span is not None else (np.pi / 2 if args.model == "pspin" else 1.0)
-    if half <= 0:
-        raise ValueError(f"--span must be > 0; got {half}")
+    check_range(half, "--span", low=0, low_open=True)
+    check_range(args.max_steps, "--max-steps", low=1, integer=True)
+    if args.p < 2:
+        raise ValueError(f"--p must be >= 2; got {args.p}")
     spec, gd = _spec(args)
+    check_run_options(args)
     config = {
-        k: getattr(args, k)
-        for k in ("target", "model", "size", "p", "seed", "points", "span", "steps")
+        k: getattr(args, k) for k in ("target", "model", "size", "p", "seed", "points", "span")
     }
-    run = RunFolder(args.out, f"plot-{args.target}", config)
+    config["steps"] = args.max_steps
+    run = open_run_folder(args, f"plot-{args.target}", config, label=f"plot {args.target}")
+    with command_context(args):
+        return _draw(args, run, spec, gd, half)
+
+
+def _draw(args, run, spec, gd, half) -> int:
+    from analysis.plots import slices as psl
+    from analysis.plots import use_agg
+    from analysis.report import write_run_report
+    from analysis.studies.compare import path_between_minima, slice_at_minimum
+    from landscapes.progress import phase
+    from landscapes.spec import build
+
     energy = build(spec)
-    common = dict(gd=gd, steps=args.steps, seed=args.seed, points=args.points)
+    common = dict(gd=gd, steps=args.max_steps, seed=args.seed, points=args.points)
     use_agg()
+    with phase(f"plot {args.target}: descents and {args.target}"):
+        if args.target == "slice":
+            meta, arrays = slice_at_minimum(energy, half=half, **common)
+        else:
+            meta, arrays = path_between_minima(energy, **common)
     if args.target == "slice":
-        meta, arrays = slice_at_minimum(energy, half=half, **common)
         meta = {"family": args.model, "size": args.size, **meta}
-        run.write_arrays("arrays/slice.npz", **arrays)
-        run.write_json("slice.json", meta)
+        run.write_arrays("slice.npz", **arrays)
+        run.write_json("tables/slice.json", meta)
         run.save_figure("figures/slice_1d.png", psl.plot_slices_1d([(meta, arrays)]))
         run.save_figure("figures/slice_2d.png", psl.plot_slices_2d([(meta, arrays)]))
     else:
-        meta, arrays = path_between_minima(energy, **common)
         meta = {"family": args.model, "size": args.size, **meta}
-        run.write_arrays("arrays/path.npz", **arrays)
-        run.write_json("path.json", meta)
+        run.write_arrays("path.npz", **arrays)
+        run.write_json("tables/path.json", meta)
         run.save_figure("figures/path.png", psl.plot_paths([(meta, arrays)]))
     unconverged = len(meta["converged"]) - sum(meta["converged"])
     if unconverged:
-        print(f"note: {unconverged} GD endpoint(s) did not reach gtol in {args.steps} steps")
+        print(f"note: {unconverged} GD endpoint(s) did not reach gtol in {args.max_steps} steps")
+    figs = sorted(f.name for f in (run.path / "figures").glob("*.png"))
+    write_run_report(
+        run,
+        title=f"plot {args.target}: {args.model}, size {args.size}",
+        text=(
+            f"{unconverged} GD endpoint(s) did not reach gtol in {args.max_steps} steps."
+            if unconverged
+            else ""
+        ),
+        figures=figs,
+    )
     print(f"figures: {run.path / 'figures'}")
     return 0
 
@@ -113,14 +149,24 @@ def run(args) -> int:
         return _slice_or_path(args)
     from analysis.store import RunFolder
     from analysis.studies.compare import make_figures_and_report
+    from landscapes.progress import phase
 
     if not Path(args.target).is_dir():
         raise ValueError(f"{args.target!r} is neither 'slice', 'path' nor a run folder")
+    if args.out is not None or args.resume is not None:
+        raise ValueError(
+            "plot RUN_DIR redraws the figures of RUN_DIR in place; --out and "
+            "--resume are for plot slice|path"
+        )
     run_folder = RunFolder.open(args.target)
     if run_folder.command != "compare":
         raise ValueError(
             f"{args.target} is a '{run_folder.command}' run; plot RUN_DIR redraws compare runs"
         )
-    written = make_figures_and_report(run_folder)
+    print(f"landscapes plot: redrawing {run_folder.path}", flush=True)
+    with command_context(args), phase("plot: figures") as bar:
+        written = make_figures_and_report(
+            run_folder, progress=lambda name: bar.update(1, last=str(name))
+        )
     print(f"redrew {len(written)} figures and {run_folder.path / 'report.html'}")
     return 0

@@ -12,6 +12,19 @@ from __future__ import annotations
 
 import argparse
 
+from analysis.commands._options import (
+    DATASET_ALIASES,
+    SPECTRUM_ALIASES,
+    SPECTRUM_METHODS,
+    add_choice,
+    add_run_options,
+    add_step_options,
+    check_range,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
+
 __all__ = ["register", "run"]
 
 
@@ -26,18 +39,18 @@ def register(subparsers) -> None:
     sub.required = True
 
     def common(q):
-        q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-        q.add_argument(
+        add_choice(
+            q,
             "--method",
-            choices=("exact", "slq", "both"),
+            SPECTRUM_METHODS,
+            aliases=SPECTRUM_ALIASES,
             default="both",
             help="density by dense eigh, by SLQ, or both (default)",
         )
         q.add_argument("--n-probes", type=int, default=10, help="SLQ probes (default 10)")
         q.add_argument("--lanczos-steps", type=int, default=80, help="SLQ steps (default 80)")
         q.add_argument("--k", type=int, default=5, help="top eigenvalues by Lanczos (default 5)")
-        q.add_argument("--out", default=None, help="run folder (default runs/spectrum-...)")
-        q.add_argument("--resume", action="store_true", help="resume an existing run folder")
+        add_run_options(q, seed=0)
         q.set_defaults(func=run)
 
     q = sub.add_parser("pspin", help="spectrum of the Riemannian Hessian of a p-spin energy")
@@ -50,19 +63,39 @@ def register(subparsers) -> None:
         help="the point: a gradient-descent endpoint, a uniform random point, or a "
         "critical point found by Newton's method (attracted to saddles)",
     )
-    q.add_argument("--gd-steps", type=int, default=1000, help="descent steps (default 1000)")
-    q.add_argument("--step", type=float, default=0.1, help="descent step size (default 0.1)")
+    add_step_options(
+        q,
+        step=0.1,
+        max_steps=1000,
+        step_help="descent step size",
+        max_steps_help="descent steps",
+        max_steps_aliases=("--gd-steps",),
+    )
     common(q)
 
     q = sub.add_parser("mlp", help="spectrum of the loss Hessian of an MLP trained by GD")
-    q.add_argument("--dataset", choices=("digits", "mixture"), default="digits")
+    add_choice(
+        q,
+        "--dataset",
+        ("digits", "gaussian_mixture"),
+        aliases=DATASET_ALIASES,
+        default="digits",
+        help="training data (default digits)",
+    )
     q.add_argument("--classes", type=int, default=10, help="classes (default 10)")
     q.add_argument("--hidden", type=int, nargs="+", default=[32], help="hidden widths")
-    q.add_argument("--activation", default="tanh")
+    q.add_argument("--activation", default="tanh", help="hidden nonlinearity (default tanh)")
     q.add_argument("--loss", choices=("cross_entropy", "mse"), default="cross_entropy")
     q.add_argument("--weight-decay", type=float, default=0.0)
-    q.add_argument("--train-steps", type=int, default=2000, help="GD steps (default 2000)")
-    q.add_argument("--lr", type=float, default=0.5, help="GD step size (default 0.5)")
+    add_step_options(
+        q,
+        step=0.5,
+        max_steps=2000,
+        step_help="GD step size",
+        max_steps_help="GD training steps",
+        step_aliases=("--lr",),
+        max_steps_aliases=("--train-steps",),
+    )
     q.add_argument(
         "--stop-loss",
         type=float,
@@ -80,60 +113,88 @@ def register(subparsers) -> None:
 
 
 # --------------------------------------------------------------------------- run
-def run(args: argparse.Namespace) -> int:
-    """Run ``landscapes spectrum pspin|mlp``."""
-    from analysis.store import RunFolder
-    from analysis.studies import spectrum as study
-
+def _check(args) -> None:
+    """Every argument, before any folder is created."""
     for name in ("n_probes", "lanczos_steps", "k"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1")
-    common = dict(
-        method=args.method,
-        k=args.k,
-        n_probes=args.n_probes,
-        lanczos_steps=args.lanczos_steps,
-        seed=args.seed,
-    )
+        check_range(getattr(args, name), f"--{name.replace('_', '-')}", low=1, integer=True)
+    check_range(args.step, "--step", low=0, low_open=True)
+    check_range(args.max_steps, "--max-steps", low=0, integer=True)
     if args.target == "pspin":
         if args.N < 3 or args.p < 2:
             raise ValueError("--N must be >= 3 and --p >= 2")
         if args.k >= args.N - 1:
             raise ValueError(f"--k must be below the tangent dimension {args.N - 1}")
-        rf = RunFolder(args.out, "spectrum-pspin", _config(args), resume=args.resume)
-        res = study.pspin_spectrum(
-            rf, N=args.N, p=args.p, at=args.at, gd_steps=args.gd_steps, step=args.step, **common
-        )
-    else:
-        if args.train_steps < 0 or args.lr <= 0:
-            raise ValueError("--train-steps must be >= 0 and --lr > 0")
-        rf = RunFolder(args.out, "spectrum-mlp", _config(args), resume=args.resume)
-        res = study.mlp_spectrum(
-            rf,
-            dataset=args.dataset,
-            classes=args.classes,
-            hidden=args.hidden,
-            activation=args.activation,
-            loss=args.loss,
-            weight_decay=args.weight_decay,
-            train_steps=args.train_steps,
-            lr=args.lr,
-            stop_loss=args.stop_loss,
-            n_top=args.n_top,
-            **common,
-        )
-    _write(rf, res)
-    _figure(rf, res, args)
-    row = res.row
-    if args.target == "pspin":
-        rf.write_text(
-            "report.md",
-            "\n".join(
-                [f"# spectrum pspin (N={args.N}, p={args.p}, at={args.at})", ""]
-                + [f"- {k}: {v}" for k, v in row.items()]
+        return
+    top = 10 if args.dataset == "digits" else 64
+    check_range(args.classes, "--classes", low=2, high=top, integer=True)
+    check_range(args.weight_decay, "--weight-decay", low=0)
+    if args.stop_loss is not None:
+        check_range(args.stop_loss, "--stop-loss", low=0)
+    if args.n_top is not None:
+        check_range(args.n_top, "--n-top", low=1, integer=True)
+    if any(h < 1 for h in args.hidden):
+        raise ValueError(f"--hidden widths must be >= 1; got {args.hidden}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``landscapes spectrum pspin|mlp``."""
+    from analysis.report import write_run_report
+    from analysis.studies import spectrum as study
+
+    _check(args)
+    check_run_options(args)
+    common = dict(
+        method={"dense": "exact"}.get(args.method, args.method),  # the study's name
+        k=args.k,
+        n_probes=args.n_probes,
+        lanczos_steps=args.lanczos_steps,
+        seed=args.seed,
+    )
+    rf = open_run_folder(
+        args, f"spectrum-{args.target}", _config(args), label=f"spectrum {args.target}"
+    )
+    with command_context(args):
+        if args.target == "pspin":
+            res = study.pspin_spectrum(
+                rf,
+                N=args.N,
+                p=args.p,
+                at=args.at,
+                gd_steps=args.max_steps,
+                step=args.step,
+                **common,
             )
-            + "\n",
+        else:
+            res = study.mlp_spectrum(
+                rf,
+                dataset={"gaussian_mixture": "mixture"}.get(args.dataset, args.dataset),
+                classes=args.classes,
+                hidden=args.hidden,
+                activation=args.activation,
+                loss=args.loss,
+                weight_decay=args.weight_decay,
+                train_steps=args.max_steps,
+                lr=args.step,
+                stop_loss=args.stop_loss,
+                n_top=args.n_top,
+                **common,
+            )
+        _write(rf, res)
+        _figure(rf, res, args)
+        row = res.row
+        if args.target == "pspin":
+            title = f"spectrum pspin (N={args.N}, p={args.p}, at={args.at})"
+        else:
+            title = "spectrum mlp"
+        md = "\n".join([f"# {title}", ""] + [f"- {k}: {v}" for k, v in row.items()]) + "\n"
+        write_run_report(
+            rf,
+            title=title,
+            tables=["summary.csv"],
+            figures=[("spectrum.png", "Hessian spectrum")],
+            markdown=md,
         )
+    if args.target == "pspin":
         print(
             f"H/N={row['H_per_N']:.5f} rms|rgrad|={row['rms_rgrad']:.2e} "
             + (
@@ -144,10 +205,6 @@ def run(args: argparse.Namespace) -> int:
             + f"-> {rf.path}"
         )
     else:
-        rf.write_text(
-            "report.md",
-            "# spectrum mlp\n\n" + "\n".join(f"- {k}: {v}" for k, v in row.items()) + "\n",
-        )
         print(
             f"P={row['P']} loss={row['train_loss']:.4f} "
             + (f"outliers={row['outliers']} " if res.eigenvalues is not None else "")
@@ -156,8 +213,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+_NOT_CONFIG = ("func", "out", "resume", "command", "threads", "no_progress", "recompute_corrupted")
+
+
 def _config(args) -> dict:
-    return {k: v for k, v in vars(args).items() if k not in ("func", "out", "resume", "command")}
+    return {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
 
 
 def _write(rf, res) -> None:

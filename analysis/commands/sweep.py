@@ -19,7 +19,14 @@ from __future__ import annotations
 
 import argparse
 
-from analysis.store import RunFolder
+from analysis.commands._options import (
+    add_run_options,
+    add_step_options,
+    check_range,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
 from analysis.studies.pspin_descent import sweep_tables, sweep_tasks
 from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
 
@@ -37,9 +44,7 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="kind", metavar="KIND", required=True)
 
     def common(q):
-        q.add_argument("--seed", type=int, default=0, help="root seed of the sweep (default 0)")
-        q.add_argument("--out", default=None, help="run folder (default runs/sweep-...)")
-        q.add_argument("--resume", action="store_true", help="resume an existing run folder")
+        add_run_options(q, seed=0, seed_help="root seed of the sweep (default 0)")
         add_executor_arguments(q)
         q.set_defaults(func=run)
 
@@ -57,8 +62,9 @@ def register(subparsers) -> None:
     q.add_argument("--model-seed", type=int, default=1, help="coupling seed (default 1)")
     q.add_argument("--tasks", type=int, default=8, help="tasks (default 8)")
     q.add_argument("--replicas", type=int, default=16, help="descents per task (default 16)")
-    q.add_argument("--steps", type=int, default=500, help="max steps (default 500)")
-    q.add_argument("--lr", type=float, default=0.05, help="step size (default 0.05)")
+    add_step_options(
+        q, step=0.05, max_steps=500, step_aliases=("--lr",), max_steps_aliases=("--steps",)
+    )
     q.add_argument("--gtol", type=float, default=1e-6, help="|rgrad|/sqrt(N) tolerance")
     common(q)
 
@@ -71,42 +77,70 @@ def register(subparsers) -> None:
 def _params(args) -> dict:
     names = {
         "census": ("N", "p", "samples", "batch_size", "max_starts"),
-        "descent": ("N", "p", "model_seed", "tasks", "replicas", "steps", "lr", "gtol"),
+        "descent": ("N", "p", "model_seed", "tasks", "replicas", "max_steps", "step", "gtol"),
         "echo": ("tasks", "sleep"),
     }[args.kind]
-    return {n: getattr(args, n) for n in names}
+    # the task configurations keep their names (steps, lr): stored task keys stay the same
+    rename = {"max_steps": "steps", "step": "lr"}
+    return {rename.get(n, n): getattr(args, n) for n in names}
 
 
 def _config(args) -> dict:
-    skip = {"func", "out", "resume", "command", *_EXEC_KEYS}
+    skip = {"func", "out", "resume", "command", "threads", "no_progress", "recompute_corrupted"}
+    skip |= set(_EXEC_KEYS)
     return {k: v for k, v in vars(args).items() if k not in skip}
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; exit status 1 when some tasks failed (they are listed)."""
+    from analysis.report import write_run_report
+
+    _check(args)
     spec = executor_from_args(args)
     tasks = sweep_tasks(args.kind, _params(args), args.seed)
-    rf = RunFolder(args.out, f"sweep-{args.kind}", _config(args), resume=args.resume)
-    print(f"run folder: {rf.path} ({len(tasks)} tasks, {spec.executor})")
-    try:
-        res = spec.run(tasks, rf, desc=f"sweep {args.kind}")
-    except SweepError as exc:
-        res = exc.result
-        print(str(exc))
-    lines = [
-        f"# sweep {args.kind}",
-        "",
-        f"- tasks: {len(tasks)}; {res.summary()}",
-        f"- executor: {spec.executor}" + (f" ({spec.scheduler})" if spec.scheduler else ""),
-    ]
-    if res.failed:
-        lines.append(f"- FAILED: {len(res.failed)} tasks (failures.json); rerun with --resume")
-        lines += [f"  - {f}" for f in res.failed]
-    else:
-        tables, more = sweep_tables(args.kind, rf, tasks)
-        for name, table in tables.items():
-            rf.write_table(name, table)
-        lines += more
-    rf.write_text("report.md", "\n".join(lines) + "\n")
+    check_run_options(args)
+    rf = open_run_folder(args, f"sweep-{args.kind}", _config(args), label=f"sweep {args.kind}")
+    print(f"{len(tasks)} tasks, {spec.executor}")
+    with command_context(args):
+        try:
+            res = spec.run(tasks, rf, desc=f"sweep {args.kind}")
+        except SweepError as exc:
+            res = exc.result
+            print(str(exc))
+        lines = [
+            f"# sweep {args.kind}",
+            "",
+            f"- tasks: {len(tasks)}; {res.summary()}",
+            f"- executor: {spec.executor}" + (f" ({spec.scheduler})" if spec.scheduler else ""),
+        ]
+        names = []
+        if res.failed:
+            lines.append(
+                f"- FAILED: {len(res.failed)} tasks (failures.json); rerun with --resume {rf.path}"
+            )
+            lines += [f"  - {f}" for f in res.failed]
+        else:
+            tables, more = sweep_tables(args.kind, rf, tasks)
+            for name, table in tables.items():
+                rf.write_table(name, table)
+                names.append(name)
+            lines += more
+        write_run_report(
+            rf, title=f"sweep {args.kind}", tables=names, markdown="\n".join(lines) + "\n"
+        )
     print("\n".join(lines[2:]))
     return 1 if res.failed else 0
+
+
+def _check(args) -> None:
+    """Every argument, before any folder or worker is created."""
+    for name in ("N", "p", "samples", "batch_size", "max_starts", "tasks", "replicas"):
+        if hasattr(args, name):
+            low = 2 if name in ("N", "p") else 1
+            check_range(getattr(args, name), f"--{name.replace('_', '-')}", low=low, integer=True)
+    if args.kind == "descent":
+        check_range(args.step, "--step", low=0, low_open=True)
+        check_range(args.max_steps, "--max-steps", low=1, integer=True)
+        check_range(args.gtol, "--gtol", low=0)
+    if args.kind == "echo":
+        check_range(args.sleep, "--sleep", low=0)

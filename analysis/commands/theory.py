@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import argparse
 
+from analysis.commands._options import (
+    add_run_options,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
+
 __all__ = ["register", "run"]
 
 
@@ -38,22 +45,24 @@ def register(subparsers) -> None:
         help="also estimate the Kac-Rice table by Monte Carlo over this many GOE "
         "matrices (default 0: no Monte Carlo)",
     )
-    q.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
-    q.add_argument("--out", default=None, help="run folder (default runs/theory-...)")
-    q.add_argument("--resume", action="store_true", help="resume an existing run folder")
+    add_run_options(q, seed=0, seed_help="Monte Carlo seed (default 0)")
     q.set_defaults(func=run)
 
 
+_NOT_CONFIG = ("func", "out", "resume", "command", "threads", "no_progress", "recompute_corrupted")
+
+
 def _config(args) -> dict:
-    return {k: v for k, v in vars(args).items() if k not in ("func", "out", "resume", "command")}
+    return {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``landscapes theory``."""
     from analysis.plots import theory as plots
     from analysis.plots import use_agg
-    from analysis.store import RunFolder
+    from analysis.report import write_run_report
     from analysis.studies import theory as study
+    from landscapes.progress import phase
 
     xi = study.parse_xi(args.xi) if args.xi is not None else None
     if xi is None and args.p < 2:
@@ -70,27 +79,45 @@ def run(args: argparse.Namespace) -> int:
     model = xi if xi is not None else args.p
     m = study.theory_model(args.p, xi)  # validates p / xi (ValueError on bad input)
 
-    rf = RunFolder(args.out, "theory", _config(args), resume=args.resume)
-    rows = study.constants_table(model)
-    rf.write_table("constants.csv", rows)
-    N = args.N
-    kr = study.kac_rice_tables(rf, model, N, args.mc_samples, args.seed)
-    rf.write_table(f"kac_rice_N{N}.csv", kr["table"])
-    use_agg()
-    figures = {}
-    if m.pure:
-        curves = study.theory_curves(model)
-        rf.write_arrays("curves.npz", **curves)
-        figures["complexity.png"] = plots.plot_complexity(model, curves)
-        figures["index_vs_energy.png"] = plots.plot_index_energy(model, curves, N, kr["arr"])
-        what = f"pure p = {model}"
-    else:
-        what = f"mixture {args.xi} (p_eff = {kr['meta']['p_eff']:.4f})"
-    figures[f"kac_rice_N{N}.png"] = plots.plot_kac_rice(N, kr["arr"], kr["mc"], what)
-    for name, fig in figures.items():
-        rf.save_figure(name, fig)
-    text = study.report_text(m, rows, N, kr["arr"], kr["meta"], kr["mc"], list(figures))
-    rf.write_text("report.md", text)
+    check_run_options(args)
+    rf = open_run_folder(args, "theory", _config(args))
+    with command_context(args):
+        with phase("theory: constants"):
+            rows = study.constants_table(model)
+            rf.write_table("constants.csv", rows)
+        N = args.N
+        with phase(f"theory: Kac-Rice table at N = {N}"):
+            kr = study.kac_rice_tables(rf, model, N, args.mc_samples, args.seed)
+            rf.write_table(f"kac_rice_N{N}.csv", kr["table"])
+        use_agg()
+        figures = {}
+        with phase("theory: figures", total=3 if m.pure else 1) as bar:
+            if m.pure:
+                curves = study.theory_curves(model)
+                rf.write_arrays("curves.npz", **curves)
+                figures["complexity.png"] = plots.plot_complexity(model, curves)
+                bar.update()
+                figures["index_vs_energy.png"] = plots.plot_index_energy(
+                    model, curves, N, kr["arr"]
+                )
+                bar.update()
+                what = f"pure p = {model}"
+            else:
+                what = f"mixture {args.xi} (p_eff = {kr['meta']['p_eff']:.4f})"
+            figures[f"kac_rice_N{N}.png"] = plots.plot_kac_rice(N, kr["arr"], kr["mc"], what)
+            bar.update()
+            for name, fig in figures.items():
+                rf.save_figure(name, fig)
+        text = study.report_text(
+            m, rows, N, kr["arr"], kr["meta"], kr["mc"], [f"figures/{f}" for f in figures]
+        )
+        write_run_report(
+            rf,
+            title=f"landscapes theory: {m.describe()}",
+            tables=["constants.csv", f"kac_rice_N{N}.csv"],
+            figures=list(figures),
+            markdown=text,
+        )
     print(text)
     print(f"run folder: {rf.path}")
     return 0

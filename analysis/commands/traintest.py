@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import argparse
 
+from analysis.commands._options import (
+    add_run_options,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
+
 __all__ = ["register", "run"]
+
+_NOT_CONFIG = ("func", "out", "resume", "recompute_corrupted", "no_progress", "threads")
 
 
 def register(subparsers) -> None:
@@ -36,10 +45,7 @@ def register(subparsers) -> None:
     )
     q.add_argument("--anneal-seeds", type=int, default=10, help="SA runs per width (10)")
     q.add_argument("--anneal-steps", type=int, default=1000, help="SA steps (default 1000)")
-    q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    q.add_argument("--out", default=None, help="run folder (default runs/traintest-...)")
-    q.add_argument("--resume", action="store_true", help="reuse an existing run folder")
-    q.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_run_options(q, seed=0)
     q.set_defaults(func=run)
 
 
@@ -58,18 +64,20 @@ def _check(args) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``landscapes traintest``."""
-    from analysis.commands.halting import _md_table
+    _check(args)
+    check_run_options(args)
+    config = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
+    rf = open_run_folder(args, "traintest", config)
+    with command_context(args):
+        return _run(args, rf)
+
+
+def _run(args, rf) -> int:
     from analysis.plots import use_agg
     from analysis.plots.traintest import traintest_figure
-    from analysis.report import ReportFigure, ReportSection, write_report
-    from analysis.store import RunFolder
+    from analysis.report import ReportFigure, ReportSection, markdown_table, write_report
     from analysis.studies.traintest import train_test_concentration
 
-    _check(args)
-    config = {
-        k: v for k, v in vars(args).items() if k not in ("func", "out", "resume", "no_progress")
-    }
-    rf = RunFolder(args.out, "traintest", config, resume=args.resume)
     study = train_test_concentration(
         args.widths,
         seeds=args.seeds,
@@ -81,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         anneal_steps=args.anneal_steps,
         seed=args.seed,
         progress=False if args.no_progress else None,
+        store=rf,
     )
     rf.write_table("tables/runs.csv", study.runs)
     rf.write_table("tables/summary.csv", study.summary)
@@ -92,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         "report.md",
         "# Train-test concentration (digits)\n\n"
         f"Protocol: {study.params}\n\nSeed: {study.seed}\n\n"
-        + _md_table(study.summary, cols)
+        + markdown_table([{c: r[c] for c in cols} for r in study.summary])
         + "\n![traintest](figures/traintest.png)\n",
     )
     write_report(

@@ -22,11 +22,12 @@ from analysis.critical.verify import (
     detect_symmetry,
     symmetric_images,
 )
+from landscapes._validation import check_int, check_positive
 from landscapes.energy import Energy
 from landscapes.progress import Progress
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
-__all__ = ["Census", "Certificate", "census"]
+__all__ = ["Census", "Certificate", "census", "check_fraction", "check_tolerances"]
 
 
 @dataclass(frozen=True)
@@ -143,17 +144,60 @@ class Census:
 
 def _certificate(energy, indices, d, symmetry, last_new_at, n_starts) -> Certificate:
     counts = np.bincount(indices, minlength=d + 1) if len(indices) else np.zeros(d + 1, int)
+    n = int(counts.sum())
     chi = energy.manifold.euler_characteristic
     if chi is not None:  # Morse relation on a compact manifold: sum (-1)^k n_k = chi
         ms = int(sum((-1) ** k * int(c) for k, c in enumerate(counts)))
         me = int(chi)
-        mok = ms == me
+        # a smooth function on a compact manifold has a minimum and a maximum: fewer than two
+        # points is never complete, even when the alternating sum matches (chi = 0, even N)
+        mok = ms == me and n >= 2
     else:
         ms = me = None
         mok = True
     sym_ok = bool(np.array_equal(counts, counts[::-1])) if symmetry == "odd" else True
-    sat = n_starts - last_new_at >= last_new_at
+    # saturation needs something found: an empty census has not saturated, it has failed
+    sat = n > 0 and n_starts - last_new_at >= last_new_at
     return Certificate(ms, me, bool(mok), sym_ok, bool(sat), int(last_new_at), int(n_starts))
+
+
+def check_tolerances(**tols) -> dict[str, float]:
+    """Validated tolerances (each finite and > 0; ValueError naming the one that is not).
+
+    A tolerance <= 0 or NaN would make every candidate fail (an empty census that looks
+    complete) or, for a distance, be squared into a positive one and merge distinct points.
+    """
+    return {name: check_positive(v, name) for name, v in tols.items()}
+
+
+def check_fraction(value, name: str) -> float:
+    """``value`` as a float in [0, 1] (ValueError naming ``name`` otherwise)."""
+    v = check_positive(value, name, allow_zero=True)
+    if v > 1:
+        raise ValueError(f"{name} must lie in [0, 1]; got {value!r}")
+    return v
+
+
+def _check_energy_bins(energy_bins) -> None:
+    if energy_bins is None:
+        return
+    if isinstance(energy_bins, int | np.integer) and not isinstance(energy_bins, bool):
+        check_int(energy_bins, "energy_bins (number of bins)", minimum=1)
+        return
+    try:
+        edges = np.asarray(energy_bins, dtype=np.float64)
+    except (TypeError, ValueError):
+        edges = np.zeros(0)
+    if (
+        edges.ndim != 1
+        or edges.size < 2
+        or not np.all(np.isfinite(edges))
+        or np.any(np.diff(edges) <= 0)
+    ):
+        raise ValueError(
+            "energy_bins must be a number of bins >= 1 or at least two finite increasing bin "
+            f"edges; got {energy_bins!r}"
+        )
 
 
 def _dist_tol(energy, dist_tol):
@@ -305,18 +349,21 @@ def census(
     """
     if not isinstance(energy, Energy):
         raise ValueError(f"energy must be an Energy; got {type(energy).__name__}")
-    bs = int(batch_size)
-    if bs < 1:
-        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-    if max_starts < 1:
-        raise ValueError(f"max_starts must be >= 1; got {max_starts}")
-    if max_time is not None and max_time <= 0:
-        raise ValueError(f"max_time must be > 0 seconds; got {max_time}")
+    bs = check_int(batch_size, "batch_size", minimum=1)
+    max_starts = check_int(max_starts, "max_starts", minimum=1)
+    if max_time is not None:
+        max_time = check_positive(max_time, "max_time (seconds)")
+    check_tolerances(gtol=gtol, eig_tol=eig_tol, dist_tol=dist_tol)
+    lm_fraction = check_fraction(lm_fraction, "lm_fraction")
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    if search_options is not None and not isinstance(search_options, dict):
+        raise ValueError(f"search_options must be a dict or None; got {search_options!r}")
     if symmetry == "auto":
         symmetry = detect_symmetry(energy)
     elif symmetry not in ("odd", "even", None):
         raise ValueError(f"symmetry must be 'auto', 'odd', 'even' or None; got {symmetry!r}")
-    min_starts = 4 * bs if min_starts is None else int(min_starts)
+    min_starts = 4 * bs if min_starts is None else check_int(min_starts, "min_starts", minimum=0)
+    _check_energy_bins(energy_bins)
     root = as_seed_sequence(seed)
     tol = _dist_tol(energy, dist_tol)
     d = energy.manifold.intrinsic_dim
@@ -342,7 +389,7 @@ def census(
     t0 = time.perf_counter()
     stopped = "max_starts"
     b = len(state.saturation)
-    bar = Progress(max_starts, desc=f"census N={energy.dim}", enabled=progress)
+    bar = Progress(max_starts, desc=f"census N={energy.dim}", enabled=progress, budget=True)
     bar.update(state.n_starts)
     with bar:
         while True:

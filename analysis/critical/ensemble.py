@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.critical.census import Census, census
+from analysis.critical.census import Census, _check_energy_bins, census
 from landscapes.energy import Energy
 from landscapes.random import SeedLike, as_seed_sequence, child
 
@@ -108,9 +108,17 @@ def census_ensemble(
     **census_kw
         Passed to :func:`census`.
     """
+    if not callable(make_energy):
+        raise ValueError("make_energy must be a callable seed -> Energy")
+    if on_sample is not None and not callable(on_sample):
+        raise ValueError("on_sample must be a callable (i, census) or None")
     seeds = list(seeds)
     if len(seeds) < 1:
         raise ValueError("census_ensemble needs at least one disorder seed")
+    if energy_bins is not None:
+        _check_energy_bins(energy_bins)
+        if isinstance(energy_bins, int | np.integer):
+            raise ValueError("energy_bins of census_ensemble must be bin edges (a sequence)")
     root = as_seed_sequence(census_seed)
     results = []
     for i, s in enumerate(seeds):

@@ -12,6 +12,7 @@ import numpy as np
 
 from analysis.critical.hessians import blas_threads, eigh_stack, riemannian_hessians, to_ambient
 from analysis.critical.verify import Verified, verify
+from landscapes._validation import check_int, check_positive
 from landscapes.energy import Energy
 
 __all__ = ["newton_search", "search_batch"]
@@ -75,8 +76,24 @@ def newton_search(
         |Hess rgrad| / (|Hess| |rgrad|) at the final points (small: gradient in an
         approximate kernel, the signature of a gradient-flat point).
     """
+    if not isinstance(energy, Energy):
+        raise ValueError(f"energy must be an Energy; got {type(energy).__name__}")
     if mode not in ("index", "lm", "newton"):
         raise ValueError(f"mode must be 'index', 'lm' or 'newton'; got {mode!r}")
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    gtol = check_positive(gtol, "gtol")
+    mu = check_positive(mu, "mu")
+    deflation_shift = check_positive(deflation_shift, "deflation_shift", allow_zero=True)
+    if trust_radius is not None:
+        trust_radius = check_positive(trust_radius, "trust_radius")
+    X0a = np.asarray(X0)
+    if X0a.ndim != 2 or X0a.shape[1] != energy.dim:
+        raise ValueError(f"X0 must have shape (K, {energy.dim}); got {X0a.shape}")
+    _check_target_index(target_index, X0a.shape[0], energy.manifold.intrinsic_dim)
+    if deflate is not None:
+        deflate = np.asarray(deflate, dtype=np.float64)
+        if deflate.ndim != 2 or deflate.shape[1] != energy.dim:
+            raise ValueError(f"deflate must have shape (n, {energy.dim}); got {deflate.shape}")
     with blas_threads(energy.dim):
         return _newton_search(
             energy,
@@ -90,6 +107,31 @@ def newton_search(
             deflate,
             deflation_shift,
             adaptive,
+        )
+
+
+def _check_target_index(target_index, K: int, d: int) -> None:
+    """``target_index``: None, or integers in 0..d, one or one per start (ValueError)."""
+    if target_index is None:
+        return
+    t = np.asarray(target_index)
+    if t.dtype == bool or not (
+        np.issubdtype(t.dtype, np.integer)
+        or (
+            np.issubdtype(t.dtype, np.floating)
+            and np.all(np.isfinite(t))
+            and np.all(t == np.round(t))
+        )
+    ):
+        raise ValueError(f"target_index must be integers in 0..{d}; got {target_index!r}")
+    if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != K):
+        raise ValueError(
+            f"target_index must be one integer or one per start ({K}); got shape {t.shape}"
+        )
+    if t.size and (t.min() < 0 or t.max() > d):
+        raise ValueError(
+            f"target_index must lie in 0..{d} (the tangent dimension); got values in "
+            f"{int(t.min())}..{int(t.max())}"
         )
 
 
@@ -206,6 +248,15 @@ def search_batch(
     away from the ``known`` points (:func:`newton_search`). Converged candidates are polished
     by plain Newton steps before verification. Returns ``(X, Verified)``.
     """
+    if not isinstance(energy, Energy):
+        raise ValueError(f"energy must be an Energy; got {type(energy).__name__}")
+    size = check_int(size, "size", minimum=1)
+    for name, v in (("lm_fraction", lm_fraction), ("local_fraction", local_fraction)):
+        if not 0.0 <= check_positive(v, name, allow_zero=True) <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1]; got {v!r}")
+    check_positive(gtol, "gtol")
+    check_positive(eig_tol, "eig_tol")
+    check_int(max_iter, "max_iter", minimum=1)
     rng = np.random.Generator(np.random.PCG64(seed))
     X0 = energy.random_point(rng, size=size)
     d = energy.manifold.intrinsic_dim

@@ -336,11 +336,14 @@ def connect_saddles(
     kick: float = 0.05,
     gtol: float = 1e-10,
     max_iter: int = 5000,
+    restarts: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The two minima below each saddle, by descents from ``saddle +- kick * unstable``.
 
     All ``2 s`` descents run as one batched L-BFGS, are polished by Newton steps and
-    verified. Returns ``(minima, ok)``: ``minima`` ``(s, 2, dim)`` and ``ok`` ``(s, 2)``
+    verified. A descent that ends at a saddle (it can stay inside a symmetric subspace that
+    holds the saddle it started from) is continued from that saddle along its own unstable
+    direction, up to ``restarts`` times. Returns ``(minima, ok)``: ``minima`` ``(s, 2, dim)`` and ``ok`` ``(s, 2)``
     (the descent ended in a verified minimum).
     """
     S, _ = energy.as_batch(saddles, "saddles")
@@ -350,6 +353,21 @@ def connect_saddles(
     q = lbfgs_minimize(energy, starts, gtol=1e-6, max_iter=max_iter, max_step=kick * 4)
     Y, ver = verified_minima(energy, q.x, gtol=gtol)
     ok = (ver.kind == "critical") & (ver.indices == 0)
+    for _ in range(int(restarts)):
+        # a descent that stalled at a saddle (e.g. inside a symmetric subspace) leaves it
+        # downhill along that saddle's unstable direction
+        redo = np.flatnonzero((ver.kind == "critical") & (ver.indices > 0))
+        if redo.size == 0:
+            break
+        u = ver.unstable[redo] / np.linalg.norm(ver.unstable[redo], axis=1, keepdims=True)
+        q2 = lbfgs_minimize(
+            energy, Y[redo] + kick * u, gtol=1e-6, max_iter=max_iter, max_step=kick * 4
+        )
+        Y2, v2 = verified_minima(energy, q2.x, gtol=gtol)
+        Y[redo] = Y2
+        for name in ("kind", "indices", "unstable"):
+            getattr(ver, name)[redo] = getattr(v2, name)
+        ok = (ver.kind == "critical") & (ver.indices == 0)
     s = S.shape[0]
     return np.stack([Y[:s], Y[s:]], axis=1), np.stack([ok[:s], ok[s:]], axis=1)
 

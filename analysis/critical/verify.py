@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.critical.hessians import blas_threads, eigh_stack, riemannian_hessians, to_ambient
+from landscapes._validation import check_positive
 from landscapes.energy import Energy
 from landscapes.random import SeedLike
 
@@ -109,6 +110,15 @@ def verify(
         Gradient-flat when not critical, |rgrad| <= flat_gtol * scale and
         |Hess rgrad| <= flat_ratio |Hess| |rgrad|.
     """
+    if not isinstance(energy, Energy):
+        raise ValueError(f"energy must be an Energy; got {type(energy).__name__}")
+    for name, v in (
+        ("gtol", gtol),
+        ("eig_tol", eig_tol),
+        ("flat_ratio", flat_ratio),
+        ("flat_gtol", flat_gtol),
+    ):
+        check_positive(v, name)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != energy.dim:
         raise ValueError(f"X must have shape (K, {energy.dim}); got {X.shape}")
@@ -220,6 +230,7 @@ def canonical_forms(energy: Energy, X: np.ndarray) -> np.ndarray:
 def deduplicate(known: np.ndarray, X: np.ndarray, tol: float) -> np.ndarray:
     """Mask of the rows of ``X`` that are new: farther than ``tol`` from ``known`` and from
     earlier rows of ``X`` (Euclidean distance, vectorized)."""
+    tol = check_positive(tol, "tol (deduplication distance)", allow_zero=True)
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
     if n == 0:

@@ -152,7 +152,7 @@ def gradient_descent(
     active = np.nonzero(~diverged)[0]
     mark_ladder(active, 0)
     t = 0
-    with _progress(max_steps, "gradient descent", progress) as bar:
+    with _progress(max_steps, "gradient descent", progress, budget=True) as bar:
         while True:
             if record_every is not None and t % record_every == 0:
                 record(t)

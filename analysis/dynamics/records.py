@@ -240,8 +240,8 @@ def _temperatures(temperature, K: int) -> np.ndarray:
     return t
 
 
-def _progress(total: int, desc: str, progress: bool | None) -> Progress:
-    return Progress(total, desc=desc, enabled=progress)
+def _progress(total: int, desc: str, progress: bool | None, budget: bool = False) -> Progress:
+    return Progress(total, desc=desc, enabled=progress, budget=budget)
 
 
 def replica_seeds(seed, K: int) -> tuple[list[np.random.SeedSequence], dict]:

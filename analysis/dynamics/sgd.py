@@ -22,6 +22,10 @@ from landscapes.energy import FiniteSumEnergy
 __all__ = ["sgd"]
 
 
+#: A final full-data loss above this many times max(|initial loss|, scale) is a divergence.
+BLOWUP_FACTOR = 1e6
+
+
 def sgd(
     energy: FiniteSumEnergy,
     x0,
@@ -100,6 +104,8 @@ def sgd(
 
     X = _start(energy, x0)
     K, dim = X.shape
+    # a finite loss that grew by BLOWUP_FACTOR is a divergence too (5e122 is not a result)
+    E0 = np.asarray(energy.batch_energy(X), dtype=np.float64)
     man = energy.manifold
     rdim = math.sqrt(dim)
     streams, rec = replica_seeds(seed, K)
@@ -153,8 +159,18 @@ def sgd(
     if record_every is not None and (not rec_steps or rec_steps[-1] != t):
         record(t)
     E, gn = full_eval(X)
-    bad = np.nonzero(~np.isfinite(E) | ~np.isfinite(gn))[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        blew = np.abs(E) > BLOWUP_FACTOR * np.maximum(np.abs(E0), float(energy.scale))
+    bad = np.nonzero(~np.isfinite(E) | ~np.isfinite(gn) | blew)[0]
     if bad.size:
+        if on_divergence == "raise" and np.all(np.isfinite(E[bad])):
+            k = int(bad[0])
+            raise ValueError(
+                f"sgd diverged: the loss of replica {k} grew from {E0[k]:.3g} to {E[k]:.3g} "
+                f"(more than {BLOWUP_FACTOR:g} times) in {int(steps[k])} steps"
+                f"{f' ({bad.size} replicas)' if bad.size > 1 else ''}; reduce the step, or "
+                "pass on_divergence='flag' to keep the other replicas"
+            )
         if on_divergence == "raise":
             raise _divergence_error("sgd", bad, steps[bad])
         diverged[bad] = True

@@ -1,7 +1,11 @@
-"""Figures of ``landscapes compare``, drawn from stored tables and arrays only (no recomputation).
+"""Figures of ``landscapes compare`` (final values, learning curves, halting times, collapses).
 
-Every function takes the output of :func:`analysis.studies.compare.load_tables` (and theory lines as
-plain numbers) and returns a matplotlib figure in the package style.
+Every figure function takes plain data (the output of
+:func:`analysis.studies.compare.load_tables` and theory lines as plain numbers), is a
+top-level function (so figures can be drawn in worker processes) and returns a matplotlib
+figure; every function drawing one panel takes ``ax=``. Small ensembles (8–20 replicas) are
+drawn as empirical CDFs with one marker per replica, never as histograms. Spectra, overlaps,
+networks and the census are in :mod:`analysis.plots.compare_spectra`.
 """
 
 from __future__ import annotations
@@ -9,21 +13,28 @@ from __future__ import annotations
 import numpy as np
 
 import pspin.theory
-from analysis.plots import new_figure
+from analysis.plots import panel_axes, panel_grid
 from analysis.studies.compare.models import MODEL_LABELS
 
 __all__ = [
     "FAMILY_ORDER",
+    "draw_ecdf",
+    "draw_final_values",
+    "draw_learning_curves",
+    "draw_halting_times",
+    "draw_rescaled",
     "plot_final_energies",
+    "plot_rescaled_final_values",
+    "plot_learning_curves",
     "plot_concentration",
     "plot_halting_times",
-    "plot_spectra",
-    "plot_overlaps",
-    "plot_index_energy",
+    "plot_halting_collapse",
     "index_fraction_theory",
 ]
 
 FAMILY_ORDER = ("pspin", "digits", "teacher_student")
+_FAMILY_LS = {"pspin": "-", "digits": "-", "teacher_student": "--"}
+_FAMILY_MARKER = {"pspin": "o", "digits": "o", "teacher_student": "s"}
 
 
 def _families(tasks) -> list[str]:
@@ -32,11 +43,13 @@ def _families(tasks) -> list[str]:
 
 
 def _by_family(tasks, family):
-    return [(m, a) for m, a in tasks if m["family"] == family]
+    return sorted(
+        [(m, a) for m, a in tasks if m["family"] == family], key=lambda t: int(t[0]["size"])
+    )
 
 
-def _xlabel(family: str, name: str) -> str:
-    return "H/N (energy per spin)" if family == "pspin" else f"{name} (mean loss per sample)"
+def _unit(family: str) -> str:
+    return "N" if family == "pspin" else "width"
 
 
 def _colors(n: int):
@@ -45,81 +58,260 @@ def _colors(n: int):
     return sns.color_palette("viridis", max(n, 1))
 
 
-def _theory_vlines(ax, theory: dict | None) -> None:
+def _value_label(family: str) -> str:
+    return (
+        "final H/N (energy per spin)"
+        if family == "pspin"
+        else "final training objective (mean loss + weight decay)"
+    )
+
+
+def _theory_vlines(ax, theory: dict | None, vertical: bool = True) -> None:
     if not theory:
         return
-    ax.axvline(
+    line = ax.axvline if vertical else ax.axhline
+    line(
         -theory["E_inf"], color="k", ls="--", lw=1.2, label=f"$-E_\\infty$ = {-theory['E_inf']:.4f}"
     )
-    ax.axvline(
-        -theory["E_0"], color="crimson", ls=":", lw=1.4, label=f"$-E_0$ = {-theory['E_0']:.4f}"
-    )
+    line(-theory["E_0"], color="crimson", ls=":", lw=1.4, label=f"$-E_0$ = {-theory['E_0']:.4f}")
+
+
+def _log_if_wide(ax, values, axis: str = "x") -> None:
+    """A log scale on ``axis`` when the positive values span more than a decade."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size and v.max() > 10 * v.min():
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+
+
+def draw_ecdf(values, *, ax=None, label: str = "", color=None, ls: str = "-", marker: str = "o"):
+    """Empirical CDF of ``values`` with one marker per value (a strip plot that also reads
+    as a distribution); non-finite values are left out. Returns the Axes."""
+    _, ax = panel_axes(ax)
+    v = np.sort(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return ax
+    y = np.arange(1, v.size + 1) / v.size
+    ax.step(np.r_[v[0], v], np.r_[0.0, y], where="post", color=color, ls=ls, lw=1.4, label=label)
+    ax.plot(v, y, marker, color=color, ms=3.5, ls="none")
+    ax.set_ylim(0, 1.04)
+    return ax
+
+
+def draw_final_values(tables: dict, family: str, theory: dict | None = None, *, ax=None):
+    """ECDF of the final GD values of one family, one curve per size; unconverged replicas
+    marked with red crosses. Returns the Axes."""
+    _, ax = panel_axes(ax)
+    group = _by_family(tables["tasks"], family)
+    cols = _colors(len(group))
+    unconv_label = True
+    for (m, a), c in zip(group, cols, strict=True):
+        v, conv = np.asarray(a["gd_final"], float), np.asarray(a["gd_converged"], bool)
+        draw_ecdf(
+            v,
+            ax=ax,
+            color=c,
+            label=f"{_unit(family)} = {m['size']}: {int(conv.sum())}/{conv.size} converged",
+        )
+        if (~conv).any():
+            s = np.sort(v)
+            y = (np.searchsorted(s, v[~conv], side="right")) / v.size
+            ax.plot(
+                v[~conv],
+                y,
+                "x",
+                color="crimson",
+                ms=7,
+                mew=1.6,
+                ls="none",
+                label="unconverged at the step budget" if unconv_label else None,
+            )
+            unconv_label = False
+    if family == "pspin":
+        _theory_vlines(ax, theory)
+    else:
+        _log_if_wide(ax, np.concatenate([np.asarray(a["gd_final"], float) for _, a in group]))
+    ax.set_xlabel(_value_label(family))
+    ax.set_ylabel("fraction of replicas ≤ value (ECDF)")
+    ax.set_title(f"{MODEL_LABELS[family]}: final values of GD endpoints", fontsize=10)
+    ax.legend(fontsize=7.5, loc="lower right")
+    return ax
 
 
 def plot_final_energies(tables: dict, theory: dict | None = None):
-    """Histograms of the final intensive GD energies per size, one panel per model family.
+    """Final intensive GD values per size: one ECDF panel per model family.
 
-    p-spin: H/N with -E_inf and -E_0; networks: log10 of the final training loss. Legend
-    entries give the converged fraction of each ensemble.
+    p-spin: H/N with -E_inf and -E_0; networks: the final training objective on a log axis.
+    Legends give the converged fraction of each ensemble.
     """
-    tasks = tables["tasks"]
-    fams = _families(tasks)
-    fig, axes = new_figure(ncols=len(fams), width=5.2, height=4.0)
-    for ax, fam in zip(axes[0], fams, strict=True):
-        group = _by_family(tasks, fam)
-        cols = _colors(len(group))
-        allv = np.concatenate([a["gd_final"] for _, a in group])
-        if fam == "pspin":
-            vals = [a["gd_final"] for _, a in group]
-            lo, hi = float(np.min(allv)), float(np.max(allv))
-            if theory:
-                lo = min(lo, -theory["E_0"])
-            bins = np.linspace(lo - 0.01, hi + 0.01, 30)
-            xlabel = _xlabel(fam, "")
-        else:
-            vals = [np.log10(np.maximum(a["gd_final"], 1e-300)) for _, a in group]
-            v = np.concatenate(vals)
-            bins = np.linspace(v.min() - 0.05, v.max() + 0.05, 30)
-            xlabel = "log10 final training objective (mean loss + weight decay)"
-        for (m, a), v, c in zip(group, vals, cols, strict=True):
-            conv = a["gd_converged"]
-            unit = "N" if fam == "pspin" else "width"
-            ax.hist(
-                v,
-                bins=bins,
-                density=True,
-                histtype="stepfilled",
-                alpha=0.35,
-                color=c,
-                edgecolor=c,
-                lw=1.5,
-                label=f"{unit} = {m['size']} ({int(conv.sum())}/{conv.size} converged)",
+    fams = _families(tables["tasks"])
+    fig, axes = panel_grid(len(fams))
+    for ax, fam in zip(axes, fams, strict=True):
+        draw_final_values(tables, fam, theory, ax=ax)
+    return fig
+
+
+def _zscores(v) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 3 or np.std(v, ddof=1) == 0:
+        return np.zeros(0)
+    return (v - v.mean()) / np.std(v, ddof=1)
+
+
+def draw_rescaled(groups, *, ax=None, title: str = "", xlabel: str = ""):
+    """ECDFs of rescaled values ``(v - mean) / sd`` of several ensembles on one axis, with the
+    standard normal CDF as a guide. ``groups`` is a list of ``(label, values, color, ls)``
+    (ensembles of fewer than 3 finite values are left out). Returns the Axes."""
+    from scipy.stats import norm
+
+    _, ax = panel_axes(ax)
+    lo, hi = -2.5, 2.5
+    drawn = 0
+    for label, v, c, ls in groups:
+        z = _zscores(v)
+        if z.size:
+            draw_ecdf(z, ax=ax, color=c, ls=ls, label=f"{label} ({z.size})")
+            lo, hi = min(lo, float(z.min())), max(hi, float(z.max()))
+            drawn += 1
+    if not drawn:
+        ax.text(
+            0.5,
+            0.6,
+            "no ensemble with at least 3 values to rescale\n(e.g. no converged replicas)",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=9,
+            color="crimson",
+        )
+    t = np.linspace(lo, hi, 200)
+    ax.plot(t, norm.cdf(t), color="0.4", lw=1.0, ls=":", label="standard normal CDF (guide)")
+    ax.set_xlabel(xlabel or "(value - mean) / sd within each ensemble")
+    ax.set_ylabel("fraction of replicas ≤ value (ECDF)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def _network_groups(tasks, key: str, mask_key: str | None = None):
+    fams = [f for f in _families(tasks) if f != "pspin"]
+    widths = sorted({int(m["size"]) for m, _ in tasks if m["family"] in fams})
+    cols = dict(zip(widths, _colors(len(widths)), strict=True))
+    out = []
+    for fam in fams:
+        for m, a in _by_family(tasks, fam):
+            if key not in a:
+                continue
+            v = np.asarray(a[key], dtype=float)
+            if mask_key is not None:
+                v = v[np.asarray(a[mask_key], bool)]
+            out.append(
+                (
+                    f"{MODEL_LABELS[fam]}, width {m['size']}",
+                    v,
+                    cols[int(m["size"])],
+                    _FAMILY_LS[fam],
+                )
             )
-        if fam == "pspin":
-            _theory_vlines(ax, theory)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("density of replicas")
-        ax.set_title(f"{MODEL_LABELS[fam]}: GD endpoints")
-        ax.legend(fontsize=7.5, loc="best")
-    fig.tight_layout()
+    return out
+
+
+def _pspin_groups(tasks, key: str, mask_key: str | None = None):
+    group = _by_family(tasks, "pspin")
+    out = []
+    for (m, a), c in zip(group, _colors(len(group)), strict=True):
+        v = np.asarray(a[key], dtype=float)
+        if mask_key is not None:
+            v = v[np.asarray(a[mask_key], bool)]
+        out.append((f"N = {m['size']}", v, c, "-"))
+    return out
+
+
+def plot_rescaled_final_values(tables: dict):
+    """Final GD values rescaled within each ensemble, ``(value - mean) / sd``, collapsed
+    across sizes: p-spin (all N) and networks (all widths, both families)."""
+    tasks = tables["tasks"]
+    panels = []
+    if any(m["family"] == "pspin" for m, _ in tasks):
+        panels.append(("p-spin: rescaled final H/N, all N", _pspin_groups(tasks, "gd_final")))
+    if any(m["family"] != "pspin" for m, _ in tasks):
+        panels.append(
+            (
+                "networks: rescaled final training objective, all widths",
+                _network_groups(tasks, "gd_final"),
+            )
+        )
+    fig, axes = panel_grid(len(panels))
+    for ax, (title, groups) in zip(axes, panels, strict=True):
+        draw_rescaled(groups, ax=ax, title=title)
+    return fig
+
+
+def draw_learning_curves(tables: dict, family: str, theory: dict | None = None, *, ax=None):
+    """Learning curves of one family: median intensive energy over the replicas against
+    the GD step, with the band between the 10% and 90% quantiles, one colour per size.
+    A replica that stopped keeps its final value. Returns the Axes."""
+    _, ax = panel_axes(ax)
+    group = [(m, a) for m, a in _by_family(tables["tasks"], family) if "gd_trace" in a]
+    for (m, a), c in zip(group, _colors(len(group)), strict=True):
+        t = np.asarray(a["gd_trace_steps"], dtype=float)
+        E = np.asarray(a["gd_trace"], dtype=float)
+        q10, q50, q90 = np.nanquantile(E, [0.1, 0.5, 0.9], axis=1)
+        x = np.maximum(t, 1.0)
+        ax.plot(
+            x, q50, color=c, lw=1.6, label=f"{_unit(family)} = {m['size']} ({E.shape[1]} replicas)"
+        )
+        ax.fill_between(x, q10, q90, color=c, alpha=0.18, lw=0)
+    ax.set_xscale("log")
+    if family == "pspin":
+        _theory_vlines(ax, theory, vertical=False)
+        ax.set_ylabel("H/N (energy per spin)")
+    else:
+        ax.set_yscale("log")
+        ax.set_ylabel("training objective")
+    ax.set_xlabel("GD step (step 0 drawn at 1)")
+    ax.set_title(f"{MODEL_LABELS[family]}: learning curves (median, 10–90% band)", fontsize=10)
+    ax.legend(fontsize=7.5, loc="upper right")
+    return ax
+
+
+def plot_learning_curves(tables: dict, theory: dict | None = None):
+    """Energy against GD step for every family (panels) and size (colours)."""
+    fams = [
+        f
+        for f in _families(tables["tasks"])
+        if any("gd_trace" in a for m, a in _by_family(tables["tasks"], f))
+    ]
+    fig, axes = panel_grid(len(fams))
+    for ax, fam in zip(axes, fams, strict=True):
+        draw_learning_curves(tables, fam, theory, ax=ax)
     return fig
 
 
 def plot_concentration(tables: dict, theory: dict | None = None):
-    """Concentration with size: p-spin mean +- sd vs N, network losses vs width, spreads.
+    """Concentration with size: the p-spin mean ± sd against N (left) and the spread of the
+    final values against size on log-log axes (right: sd of H/N for the p-spin, coefficient
+    of variation sd/mean for networks, GD solid and SGD dashed)."""
+    import seaborn as sns
 
-    Left: mean final H/N with its standard deviation (bars) and standard error against N,
-    with -E_inf and -E_0. Middle: median final loss (GD and SGD, interquartile band) against
-    width. Right: the spread (standard deviation for the p-spin, coefficient of variation for
-    networks) against size on log-log axes.
-    """
     s = tables["summary"]
-    fig, axes = new_figure(ncols=3, width=4.8, height=3.9)
-    ax0, ax1, ax2 = axes[0]
+    fig, (ax0, ax2) = panel_grid(2)
     ps = s[(s["model"] == "pspin") & (s["method"] == "gd")]
     if len(ps):
         ax0.errorbar(
             ps["size"], ps["mean"], yerr=ps["std"], fmt="o-", capsize=4, label="mean ± sd (GD)"
+        )
+        ax0.errorbar(
+            ps["size"],
+            ps["mean"],
+            yerr=ps["stderr"],
+            fmt="none",
+            capsize=7,
+            color="k",
+            lw=2,
+            label="± standard error",
         )
         if theory:
             ax0.axhline(
@@ -135,255 +327,140 @@ def plot_concentration(tables: dict, theory: dict | None = None):
         ax0.legend(fontsize=8)
     ax0.set_xlabel("N (number of spins)")
     ax0.set_ylabel("final H/N (energy per spin)")
-    ax0.set_title("p-spin: GD final energy vs N")
-    import seaborn as sns
-
+    ax0.set_title("p-spin: mean final energy of GD endpoints vs N", fontsize=10)
     pal = sns.color_palette("colorblind")
-    r = tables["replicas"]
-    nets = r[r["model"] != "pspin"]
-    k = 0
-    for fam in FAMILY_ORDER[1:]:
-        for method, ls in (("gd", "-"), ("sgd", "--")):
-            g = nets[(nets["model"] == fam) & (nets["method"] == method)]
-            if not len(g):
-                continue
-            q = g.groupby("size")["final_energy"].quantile([0.25, 0.5, 0.75]).unstack()
-            c = pal[k % len(pal)]
-            ax1.plot(
-                q.index,
-                q[0.5],
-                ls,
-                marker="o",
-                color=c,
-                label=f"{MODEL_LABELS[fam]} ({method.upper()})",
-            )
-            ax1.fill_between(q.index, q[0.25], q[0.75], color=c, alpha=0.2)
-            k += 1
-    ax1.set_xscale("log", base=2)
-    ax1.set_yscale("log")
-    ax1.set_xlabel("hidden width")
-    ax1.set_ylabel("final objective (mean loss + weight decay)")
-    ax1.set_title("networks: median and IQR vs width")
-    if k:
-        ax1.legend(fontsize=7.5)
     if len(ps):
         ax2.loglog(ps["size"], ps["std"], "o-", color="k", label="p-spin: sd of H/N vs N")
         n0 = ps["size"].to_numpy(dtype=float)
         ref = ps["std"].to_numpy()[0] * np.sqrt(n0[0] / n0)
         ax2.loglog(n0, ref, color="gray", ls=":", lw=1, label="$\\propto N^{-1/2}$ (guide)")
-    s_gd = s[(s["model"] != "pspin")]
     k = 0
     for fam in FAMILY_ORDER[1:]:
         for method, ls in (("gd", "-"), ("sgd", "--")):
-            g = s_gd[(s_gd["model"] == fam) & (s_gd["method"] == method)]
+            g = s[(s["model"] == fam) & (s["method"] == method)]
             if len(g):
                 ax2.loglog(
                     g["size"],
                     g["cv"],
                     ls,
-                    marker="s",
+                    marker=_FAMILY_MARKER[fam],
                     color=pal[k % len(pal)],
                     label=f"{MODEL_LABELS[fam]} ({method.upper()}): CV vs width",
                 )
-            k += 1 if len(g) else 0
-    ax2.set_xlabel("size (N for the p-spin, width for networks)")
-    ax2.set_ylabel("spread (sd of H/N; CV = sd/mean of loss)")
-    ax2.set_title("spread of final values vs size")
-    ax2.legend(fontsize=6.5)
-    fig.tight_layout()
+                k += 1
+    sizes = sorted({int(v) for v in s["size"]})
+    ax2.set_xticks(sizes)
+    ax2.set_xticklabels([str(v) for v in sizes], fontsize=8)
+    ax2.minorticks_off()
+    ax2.set_xlabel("size (N for the p-spin, hidden width for networks)")
+    ax2.set_ylabel("spread: sd of H/N; CV = sd/mean of loss")
+    ax2.set_title("spread of the final values vs size", fontsize=10)
+    ax2.legend(fontsize=7)
     return fig
+
+
+def draw_halting_times(tables: dict, family: str, *, ax=None):
+    """GD halting times (steps to the gradient tolerance) of one family: one point per
+    replica per size (jittered strip), medians as bars, unconverged replicas as red crosses
+    at the step budget. Returns the Axes."""
+    _, ax = panel_axes(ax)
+    r = tables["replicas"]
+    sub = r[(r["method"] == "gd") & (r["model"] == family)]
+    sizes = sorted(sub["size"].unique())
+    rng = np.random.default_rng(0)  # jitter only: a fixed seed keeps figures reproducible
+    first = True
+    labelled = {"c": False}
+    for i, size in enumerate(sizes):
+        g = sub[sub["size"] == size]
+        conv = g["converged"].to_numpy(bool)
+        steps = g["steps"].to_numpy(float)
+        jit = rng.uniform(-0.18, 0.18, steps.size)
+        ax.plot(
+            i + jit[conv],
+            steps[conv],
+            "o",
+            ms=4,
+            alpha=0.7,
+            color="C0",
+            label="converged replica" if conv.any() and not labelled["c"] else None,
+        )
+        if conv.any():
+            ax.plot(
+                [i - 0.3, i + 0.3],
+                [np.median(steps[conv])] * 2,
+                color="k",
+                lw=2,
+                label="median of converged" if not labelled["c"] else None,
+            )
+            labelled["c"] = True
+        if (~conv).any():
+            ax.plot(
+                i + jit[~conv],
+                steps[~conv],
+                "x",
+                ms=7,
+                mew=1.6,
+                color="crimson",
+                label="unconverged at the step budget" if first else None,
+            )
+            ax.annotate(
+                f"{int((~conv).sum())} unconv.",
+                (i, float(steps[~conv].max())),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+                color="crimson",
+            )
+            first = False
+    ax.set_xticks(np.arange(len(sizes)))
+    ax.set_xticklabels([str(s) for s in sizes])
+    ax.set_yscale("log")
+    if len(sub):
+        top = float(sub["steps"].max())
+        ax.set_ylim(max(float(sub["steps"].min()), 1.0) / 1.5, top * 2.0)  # room for the notes
+    ax.set_xlabel("N (spins)" if family == "pspin" else "hidden width")
+    ax.set_ylabel("GD halting time (steps to gtol)")
+    ax.set_title(f"{MODEL_LABELS[family]}: GD halting times", fontsize=10)
+    ax.legend(fontsize=7, loc="best")
+    return ax
 
 
 def plot_halting_times(tables: dict):
-    """GD halting times (steps to reach gtol) per size and model; unconverged counted apart."""
+    """GD halting times per size, one strip panel per model family."""
     r = tables["replicas"]
-    g = r[r["method"] == "gd"]
-    fams = [f for f in FAMILY_ORDER if f in set(g["model"])]
-    fig, axes = new_figure(ncols=len(fams), width=4.6, height=3.8)
-    for ax, fam in zip(axes[0], fams, strict=True):
-        sub = g[g["model"] == fam]
-        sizes = sorted(sub["size"].unique())
-        data = [sub[(sub["size"] == s) & sub["converged"]]["steps"].to_numpy() for s in sizes]
-        unconv = [int((~sub[sub["size"] == s]["converged"]).sum()) for s in sizes]
-        pos = np.arange(len(sizes))
-        for i, d in enumerate(data):
-            if d.size:
-                ax.boxplot(d, positions=[i], widths=0.5, showfliers=True)
-            budget = sub[sub["size"] == sizes[i]]["steps"].max()
-            if unconv[i]:
-                ax.scatter(
-                    [i],
-                    [budget],
-                    marker="x",
-                    color="crimson",
-                    zorder=3,
-                    label="unconverged at the step budget"
-                    if i == 0 or not any(unconv[:i])
-                    else None,
-                )
-                ax.annotate(
-                    f"{unconv[i]} unconv.",
-                    (i, budget),
-                    textcoords="offset points",
-                    xytext=(0, 6),
-                    ha="center",
-                    fontsize=7,
-                    color="crimson",
-                )
-        ax.set_xticks(pos)
-        ax.set_xticklabels([str(s) for s in sizes])
-        ax.set_yscale("log")
-        ax.set_xlabel("N (spins)" if fam == "pspin" else "hidden width")
-        ax.set_ylabel("GD halting time (steps to gtol)")
-        ax.set_title(MODEL_LABELS[fam])
-        if any(unconv):
-            ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    fams = [f for f in FAMILY_ORDER if f in set(r[r["method"] == "gd"]["model"])]
+    fig, axes = panel_grid(len(fams))
+    for ax, fam in zip(axes, fams, strict=True):
+        draw_halting_times(tables, fam, ax=ax)
     return fig
 
 
-def plot_spectra(tables: dict, theory: dict | None = None, p: int = 3):
-    """Hessian spectra at GD endpoints, models side by side (largest size of each family).
-
-    p-spin: histogram of the Riemannian Hessian eigenvalues pooled over the measured
-    endpoints, with the semicircle of radius 2 sqrt(p(p-1)) centred at -p u (u the mean
-    endpoint H/N). Networks: the spectral measure (dense eigenvalues or SLQ Ritz nodes, with
-    their weights) on a symmetric-log axis, log-density, showing the bulk near 0 and outliers.
-    """
+def plot_halting_collapse(tables: dict):
+    """Halting-time fluctuations: ``(t - mean) / sd`` of the converged replicas' halting
+    times within each ensemble, all sizes on one axis (p-spin left, networks right), as
+    Sagun et al. show their collapse onto one law."""
     tasks = tables["tasks"]
-    fams = _families(tasks)
-    fig, axes = new_figure(ncols=len(fams), width=5.0, height=3.9)
-    for ax, fam in zip(axes[0], fams, strict=True):
-        group = [(m, a) for m, a in _by_family(tasks, fam) if a["spec_nodes"].size]
-        if not group:
-            ax.set_axis_off()
-            continue
-        m, a = max(group, key=lambda t: t[0]["size"])
-        nodes, wts = a["spec_nodes"], a["spec_weights"]
-        ok = np.isfinite(nodes)
-        w = nodes[ok]
-        wt = wts[ok] / nodes.shape[0]
-        n_end = nodes.shape[0]
-        if fam == "pspin":
-            ax.hist(
-                w,
-                bins=40,
-                weights=wt,
-                density=True,
-                alpha=0.6,
-                label=f"eigenvalues, {n_end} endpoint(s)",
-            )
-            if theory:
-                u = float(np.mean(a["spec_energy"]))
-                law = pspin.theory.hessian_spectrum(u, p)
-                R = theory["radius"]
-                t = np.linspace(-p * u - R * 1.05, -p * u + R * 1.05, 400)
-                ax.plot(
-                    t,
-                    law.density(t),
-                    "k-",
-                    lw=1.5,
-                    label=f"semicircle at $-pu$ = {-p * u:.2f}, R = {R:.2f}",
-                )
-                ax.axvline(0, color="gray", lw=0.8)
-            ax.set_xlabel("eigenvalue of the Riemannian Hessian of H")
-            ax.set_ylabel("density of eigenvalues")
-            idx = a["spec_index"]
-            ax.set_title(f"p-spin N = {m['size']}: index {', '.join(map(str, idx))}", fontsize=10)
-        else:
-            absw = np.abs(w[w != 0])
-            lin = 10.0 ** np.floor(
-                np.log10(max(float(np.median(absw)) if absw.size else 1e-8, 1e-12))
-            )
-            top = max(float(w.max()), lin * 10)
-            pos = np.logspace(np.log10(lin), np.log10(top), 22)
-            parts = [np.linspace(-lin, lin, 7), pos]
-            if w.min() < -lin:
-                parts.append(-np.logspace(np.log10(lin), np.log10(-float(w.min())), 12))
-            edges = np.unique(np.concatenate(parts))
-            ax.hist(
-                w,
-                bins=edges,
-                weights=wt / wt.sum(),
-                alpha=0.6,
-                color="C2",
-                label=f"{m.get('spectrum_method', '')} spectrum, {n_end} endpoint(s)",
-            )
-            ax.set_xscale("symlog", linthresh=lin)
-            ax.set_yscale("log")
-            ax.set_xlabel(f"Hessian eigenvalue (symlog, linear |λ| < {lin:.0e})")
-            ax.set_ylabel("fraction of spectral weight per bin")
-            neg = float(np.sum(wt[w < 0]) / wt.sum())
-            conv = a["gd_converged"][a["spec_endpoint"]]
-            state = (
-                "converged endpoints"
-                if conv.all()
-                else f"{int((~conv).sum())} of {conv.size} endpoints UNCONVERGED"
-            )
-            ax.set_title(
-                f"{MODEL_LABELS[fam]}, width {m['size']} (P = {m.get('n_params', '?')}), {state}\n"
-                f"weight below 0: {100 * neg:.1f}%, "
-                f"$\\lambda_{{min}}/\\lambda_{{max}}$ = {w.min() / w.max():.1e}",
-                fontsize=8.5,
-            )
-        ax.legend(fontsize=7.5)
-    fig.tight_layout()
-    return fig
-
-
-def plot_overlaps(tables: dict):
-    """P(q) of the overlaps between GD endpoints: p-spin, networks in parameters and in function.
-
-    Panels: p-spin q = x.y/N per N; networks q of canonical parameter vectors per width; the
-    function-space overlap (correlation of outputs on held-out data) per width.
-    """
-    q = tables["overlaps"]
     panels = []
-    if len(q):
-        if len(q[q["model"] == "pspin"]):
-            panels.append(
-                ("pspin", "q_param", "p-spin: q = x·y / N", "overlap q between endpoints")
+    if any(m["family"] == "pspin" for m, _ in tasks):
+        panels.append(
+            (
+                "p-spin: rescaled halting times, all N",
+                _pspin_groups(tasks, "gd_steps", "gd_converged"),
             )
-        for fam in FAMILY_ORDER[1:]:
-            if len(q[q["model"] == fam]):
-                panels.append(
-                    (
-                        fam,
-                        "q_param",
-                        f"{MODEL_LABELS[fam]}: canonical parameters",
-                        "cosine of canonical parameter vectors",
-                    )
-                )
-                panels.append(
-                    (
-                        fam,
-                        "q_func",
-                        f"{MODEL_LABELS[fam]}: function space",
-                        "correlation of outputs on held-out data",
-                    )
-                )
-    fig, axes = new_figure(ncols=max(len(panels), 1), width=4.0, height=3.6)
-    for ax, (fam, kind, title, xlabel) in zip(axes[0], panels, strict=False):
-        sub = q[(q["model"] == fam) & (q["kind"] == kind)]
-        sizes = sorted(sub["size"].unique())
-        cols = _colors(len(sizes))
-        lo, hi = float(sub["q"].min()), float(sub["q"].max())
-        bins = np.linspace(min(lo, -0.05) if fam == "pspin" else lo, hi + 1e-9, 30)
-        for s, c in zip(sizes, cols, strict=True):
-            ax.hist(
-                sub[sub["size"] == s]["q"],
-                bins=bins,
-                density=True,
-                histtype="step",
-                lw=1.6,
-                color=c,
-                label=("N" if fam == "pspin" else "width") + f" = {s}",
+        )
+    if any(m["family"] != "pspin" for m, _ in tasks):
+        panels.append(
+            (
+                "networks: rescaled halting times, all widths",
+                _network_groups(tasks, "gd_steps", "gd_converged"),
             )
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("P(q)")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+        )
+    fig, axes = panel_grid(len(panels))
+    for ax, (title, groups) in zip(axes, panels, strict=True):
+        draw_rescaled(
+            groups, ax=ax, title=title, xlabel="(halting time - mean) / sd, converged replicas"
+        )
     return fig
 
 
@@ -394,58 +471,3 @@ def index_fraction_theory(u, p: int) -> np.ndarray:
     2 sqrt(p(p-1))).
     """
     return np.asarray(pspin.theory.index_fraction(np.asarray(u, dtype=float), p), dtype=float)
-
-
-def plot_index_energy(tables: dict, theory: dict | None = None, p: int = 3):
-    """Index fraction vs H/N: census critical points, GD endpoints and the law ``alpha(u)``.
-
-    Census points (every critical point found on one small instance, ``tables["census"]``)
-    at index / (N - 1) against their H/N; GD endpoints whose dense spectrum was measured at
-    their index / (N - 1); the large-N law ``alpha(u)`` (semicircle CDF at 0) with -E_inf and
-    -E_0.
-    """
-    fig, axes = new_figure(width=6.4, height=4.4)
-    ax = axes[0, 0]
-    cen = tables.get("census")
-    lo, hi = -2.0, 2.0
-    if cen is not None:
-        m, a = cen
-        n = int(m["size"])
-        e, k = a["energies"], a["indices"]
-        ax.scatter(
-            e,
-            k / (n - 1),
-            s=9,
-            alpha=0.45,
-            color="C0",
-            lw=0,
-            label=f"census, N = {n}: {e.size} critical points ({m['starts']} starts)",
-        )
-        lo, hi = float(e.min()) - 0.1, float(e.max()) + 0.1
-    sp = tables["spectra"]
-    if len(sp):
-        ps = sp[(sp["model"] == "pspin") & (sp["index"] >= 0)]
-        cols = _colors(ps["size"].nunique())
-        for c, (size, g) in zip(cols, ps.groupby("size"), strict=True):
-            ax.scatter(
-                g["energy"],
-                g["index"] / (size - 1),
-                marker="D",
-                s=36,
-                color=c,
-                edgecolor="k",
-                zorder=3,
-                label=f"GD endpoints, N = {size} (index {', '.join(map(str, g['index']))})",
-            )
-            lo = min(lo, float(g["energy"].min()) - 0.05)
-    u = np.linspace(lo, hi, 400)
-    ax.plot(u, index_fraction_theory(u, p), "k-", lw=1.6, label="$\\alpha(u)$, N $\\to\\infty$")
-    if theory:
-        ax.axvline(-theory["E_inf"], color="k", ls="--", lw=1.0, label="$-E_\\infty$")
-        ax.axvline(-theory["E_0"], color="crimson", ls=":", lw=1.3, label="$-E_0$")
-    ax.set_xlabel("H/N (energy per spin)")
-    ax.set_ylabel("index / (N - 1) (fraction of negative eigenvalues)")
-    ax.set_title(f"p = {p} spherical p-spin: index vs energy of critical points")
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    return fig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.plots import new_figure
+from analysis.plots import new_figure, panel_axes
 
 __all__ = [
     "plot_counts_by_index",
@@ -16,13 +16,13 @@ __all__ = [
 ]
 
 
-def plot_counts_by_index(ens, title: str = ""):
+def plot_counts_by_index(ens, title: str = "", *, ax=None):
     """Disorder-averaged count per index with error bars, beside the theory (Kac–Rice).
 
-    ``ens`` is an :class:`analysis.critical.CensusEnsemble`. Returns the figure.
+    ``ens`` is an :class:`analysis.critical.CensusEnsemble`; ``ax`` an Axes to draw into
+    (default: a new figure). Returns the figure.
     """
-    fig, axes = new_figure(1, 1, width=6.0, height=4.0)
-    ax = axes[0, 0]
+    fig, ax = panel_axes(ax, width=6.0, height=4.0)
     k = np.arange(ens.mean.size)
     ax.errorbar(
         k,
@@ -45,13 +45,18 @@ def plot_counts_by_index(ens, title: str = ""):
     return fig
 
 
-def plot_saturation(censuses, title: str = ""):
-    """Distinct critical points found against starts, one line per census."""
-    fig, axes = new_figure(1, 1, width=6.0, height=4.0)
-    ax = axes[0, 0]
+def plot_saturation(censuses, title: str = "", *, ax=None):
+    """Distinct critical points found against starts, one line per census (each in the
+    legend with its final count; beyond 10 censuses one entry says how many lines)."""
+    fig, ax = panel_axes(ax, width=6.0, height=4.0)
+    many = len(censuses) > 10
     for i, c in enumerate(censuses):
         s = c.saturation
-        ax.plot(s[:, 0], s[:, 1], "-", lw=1, alpha=0.7, label=None if i else "one census each")
+        if many:
+            label = None if i else f"{len(censuses)} censuses, one line each"
+        else:
+            label = f"census {i + 1}: {int(s[-1, 1])} points after {int(s[-1, 0])} starts"
+        ax.plot(s[:, 0], s[:, 1], "-", lw=1, alpha=0.7, label=label)
     ax.set_xlabel("random starts")
     ax.set_ylabel("distinct critical points found")
     ax.set_title(title or "saturation of the census", fontsize=10)
@@ -59,13 +64,12 @@ def plot_saturation(censuses, title: str = ""):
     return fig
 
 
-def plot_index_energy(census, intensive_name: str = "H/N", theory=None):
+def plot_index_energy(census, intensive_name: str = "H/N", theory=None, *, ax=None):
     """Index fraction k/d against intensive energy of every point (optional theory curve).
 
     ``theory`` is ``(u, alpha)`` arrays, e.g. the p-spin law alpha(u).
     """
-    fig, axes = new_figure(1, 1, width=6.0, height=4.0)
-    ax = axes[0, 0]
+    fig, ax = panel_axes(ax, width=6.0, height=4.0)
     d = max(census.counts_by_index.size - 1, 1)
     ax.plot(census.energies, census.indices / d, "o", ms=3, alpha=0.6, label="critical points")
     if theory is not None:
@@ -82,6 +86,8 @@ def plot_disconnectivity(
     title: str = "",
     reference_lines: dict | None = None,
     label_minima: bool | None = None,
+    *,
+    ax=None,
 ):
     """Disconnectivity graph (Becker & Karplus; Wales) of an
     :class:`analysis.connectivity.DisconnectivityTree`.
@@ -92,8 +98,7 @@ def plot_disconnectivity(
     """
     from matplotlib.collections import LineCollection
 
-    fig, axes = new_figure(1, 1, width=7.0, height=5.0)
-    ax = axes[0, 0]
+    fig, ax = panel_axes(ax, width=7.0, height=5.0)
     segs = tree.segments()
     ax.add_collection(LineCollection(segs, colors="0.15", linewidths=1.0))
     ax.plot(
@@ -130,7 +135,7 @@ def plot_disconnectivity(
             "(no stored saddle joins them below the top level)"
         )
     ax.set_title((title + "\n" if title else "") + sub, fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="lower right")  # high minima sit at the top right
     return fig
 
 

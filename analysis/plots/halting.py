@@ -59,7 +59,7 @@ def collapse_figure(normalized: dict[tuple, np.ndarray], tests: list[dict] | Non
         ax.set_xlabel("(tau - mean) / sd")
         ax.set_ylabel("empirical CDF")
         ax.set_title(_family_title(fam), fontsize=10)
-        ax.set_xlim(-2.5, 5.0)
+        ax.set_xlim(-2.5, 7.0)
         rows = [r for r in (tests or []) if r["family"] == fam]
         if rows:
             worst = max(rows, key=lambda r: r["ks"])
@@ -80,14 +80,18 @@ def collapse_figure(normalized: dict[tuple, np.ndarray], tests: list[dict] | Non
                 fontsize=7.5,
                 bbox={"fc": "white", "ec": "0.7", "alpha": 0.9},
             )
-        ax.legend(fontsize=6, loc="lower right", ncol=1 if len(keys) <= 6 else 2)
-    fig.suptitle("Halting-time fluctuations, centred and scaled: one law per algorithm")
+        ax.legend(fontsize=6 if len(keys) <= 6 else 5.5, loc="lower right", framealpha=0.9)
+    fig.suptitle("Halting times, centred and scaled: one law per algorithm", fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def raw_halting_figure(groups: dict[tuple, np.ndarray]):
-    """Histograms of the raw halting times (converged runs), one panel per family."""
+    """ECDFs of the raw halting times (halted runs, log axis), one panel per family.
+
+    Colour = ensemble, line style = size, as in :func:`collapse_figure`: before the
+    normalization the curves of different sizes are shifted and of different widths.
+    """
     import seaborn as sns
 
     families = sorted({k[0] for k in groups})
@@ -96,29 +100,32 @@ def raw_halting_figure(groups: dict[tuple, np.ndarray]):
     for ax, fam in zip(axes[0], families, strict=True):
         keys = sorted((k for k in groups if k[0] == fam), key=lambda k: (k[1], k[2]))
         ens = sorted({k[1] for k in keys})
-        vals = [np.asarray(groups[k])[np.asarray(groups[k]) >= 0] for k in keys]
-        allv = np.concatenate([v for v in vals if v.size] or [np.zeros(1)])
-        bins = np.geomspace(max(1, allv.min()), max(2, allv.max()) + 1, 30)
-        for k, v in zip(keys, vals, strict=True):
-            if v.size:
-                ax.hist(
-                    v,
-                    bins=bins,
-                    histtype="step",
-                    color=palette[ens.index(k[1]) % len(palette)],
-                    label=f"{k[1]} @ {k[2]}",
-                )
+        sizes = sorted({k[2] for k in keys})
+        for k in keys:
+            t = np.asarray(groups[k])
+            t = np.sort(t[t >= 0])
+            if t.size == 0:
+                continue
+            ax.step(
+                t,
+                np.arange(1, t.size + 1) / t.size,
+                where="post",
+                color=palette[ens.index(k[1]) % len(palette)],
+                ls=_STYLES[sizes.index(k[2]) % len(_STYLES)],
+                lw=1.3,
+                label=f"{k[1]} @ {k[2]}",
+            )
         ax.set_xscale("log")
         ax.set_xlabel("halting time tau")
-        ax.set_ylabel("runs")
+        ax.set_ylabel("empirical CDF")
         ax.set_title(_family_title(fam), fontsize=10)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=6.5)
+            ax.legend(fontsize=5.5, loc="lower right", framealpha=0.9)
     fig.tight_layout()
     return fig
 
 
-def gd_sgd_figure(comparisons: list) -> object:
+def gd_sgd_figure(comparisons: list, lines: dict[str, float] | None = None) -> object:
     """Final energies per spin of GD and SGD on the split p-spin, and their epochs to settle.
 
     One column per size N (histograms of GD and SGD final energies with their means), and
@@ -128,6 +135,9 @@ def gd_sgd_figure(comparisons: list) -> object:
     Parameters
     ----------
     comparisons : list of :class:`analysis.studies.pspin_sgd.PSpinSGDComparison`
+    lines : dict, optional
+        Theory values drawn on the histograms, ``{label: energy per spin}`` (e.g. the
+        threshold -E_inf).
     """
     import seaborn as sns
 
@@ -142,6 +152,8 @@ def gd_sgd_figure(comparisons: list) -> object:
         ax.hist(c.sgd_energy, bins=bins, alpha=0.55, color=c_sgd, label=f"SGD {s['sgd_mean']:.4f}")
         ax.axvline(s["gd_mean"], color=c_gd, ls="--")
         ax.axvline(s["sgd_mean"], color=c_sgd, ls="--")
+        for (name, v), st in zip((lines or {}).items(), [":", "-."], strict=False):
+            ax.axvline(v, color="0.3", ls=st, label=f"{name} {v:.4f}")
         ax.set_xlabel("final H/N")
         ax.set_ylabel("runs")
         ax.set_title(

@@ -35,6 +35,11 @@ def plot_disconnectivity_panels(panels: list[tuple[str, object]], energy_label: 
         ax.set_title(f"{title}\n{sub}", fontsize=9)
     axes[0, 0].set_ylabel(energy_label)
     axes[0, 0].set_ylim(-0.08, 1.05)
+    fig.suptitle(
+        "energies normalized per system: 0 = lowest minimum, 1 = highest saddle joining two minima",
+        fontsize=9,
+    )
+    fig.tight_layout()
     return fig
 
 

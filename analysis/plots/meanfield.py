@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.plots import new_figure
+from analysis.plots import new_figure, panel_axes
 
 __all__ = ["scaling_figure", "limit_figure", "normality_figure", "coupled_excess_figure"]
 
@@ -17,39 +17,53 @@ _YLABEL = {
 }
 
 
-def scaling_figure(summary, slopes: dict, theory_slope: float, kind: str, title: str = ""):
+def scaling_figure(
+    summary, slopes: dict, theory_slope: float, kind: str, title: str = "", *, ax=None
+):
     """Log-log plot of a scaling statistic against the width N, one panel.
 
     ``summary`` has columns observable, width, stat, stat_se; ``slopes`` maps observable to
     (slope, slope_se). Each observable gets its points with error bars (bootstrap s.e.), its
     fitted line with a +-2 s.e. band in the slope (pivoted at the mean log N), and a dashed
-    line of the theoretical slope through the same pivot.
+    line of the theoretical slope through the same pivot. Values <= 0 have no place on a log
+    axis: they are left out and the legend says how many; the y-axis spans the data (points
+    and error bars), so a wide band cannot stretch it over tens of decades.
     """
-    fig, axes = new_figure(width=6.0, height=4.4)
-    ax = axes[0, 0]
+    fig, ax = panel_axes(ax, width=6.0, height=4.4)
     colors = [f"C{i}" for i in range(10)]
+    ylo, yhi = np.inf, 0.0
     for i, (name, grp) in enumerate(summary.groupby("observable", sort=False)):
         w = grp["width"].to_numpy(float)
         s = grp["stat"].to_numpy(float)
         se = grp["stat_se"].to_numpy(float)
+        pos = np.isfinite(s) & (s > 0)
         col = colors[i % 10]
         sl, sl_se = slopes.get(name, (np.nan, np.nan))
+        dropped = f"; {int((~pos).sum())} value(s) <= 0 not shown" if (~pos).any() else ""
         ax.errorbar(
-            w,
-            s,
-            yerr=se,
+            w[pos],
+            s[pos],
+            yerr=np.where(np.isfinite(se[pos]), se[pos], 0.0),
             fmt="o",
             color=col,
             capsize=3,
-            label=f"{name}: slope {sl:.3f} ± {sl_se:.3f}",
+            label=f"{name}: slope {sl:.3f} ± {sl_se:.3f}{dropped}",
         )
-        lx, ly = np.log(w), np.log(np.maximum(s, 1e-300))
+        if pos.sum() < 2:
+            continue
+        lo_pts = s[pos] - np.nan_to_num(se[pos])
+        ylo = min(ylo, float(np.min(np.where(lo_pts > 0, lo_pts, s[pos]))))
+        yhi = max(yhi, float(np.max(s[pos] + np.nan_to_num(se[pos]))))
+        lx, ly = np.log(w[pos]), np.log(s[pos])
         px, py = lx.mean(), ly.mean()
         xx = np.linspace(lx.min(), lx.max(), 50)
         ax.plot(np.exp(xx), np.exp(py + sl * (xx - px)), "-", color=col, lw=1.2)
-        lo = np.exp(py + (sl - 2 * sl_se) * (xx - px))
-        hi = np.exp(py + (sl + 2 * sl_se) * (xx - px))
-        ax.fill_between(np.exp(xx), np.minimum(lo, hi), np.maximum(lo, hi), color=col, alpha=0.15)
+        if np.isfinite(sl_se):
+            lo = np.exp(py + (sl - 2 * sl_se) * (xx - px))
+            hi = np.exp(py + (sl + 2 * sl_se) * (xx - px))
+            ax.fill_between(
+                np.exp(xx), np.minimum(lo, hi), np.maximum(lo, hi), color=col, alpha=0.15
+            )
         ax.plot(
             np.exp(xx),
             np.exp(py + theory_slope * (xx - px)),
@@ -62,6 +76,8 @@ def scaling_figure(summary, slopes: dict, theory_slope: float, kind: str, title:
 
     ax.set_xscale("log")
     ax.set_yscale("log")
+    if yhi > 0 and np.isfinite(ylo):
+        ax.set_ylim(ylo / 1.6, yhi * 1.6)  # the data, not the bands, set the axis
     ax.set_xticks(sorted(set(summary["width"].astype(int))))
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -74,10 +90,9 @@ def scaling_figure(summary, slopes: dict, theory_slope: float, kind: str, title:
     return fig
 
 
-def limit_figure(times, limit_loss, particle_loss: dict, title: str = ""):
+def limit_figure(times, limit_loss, particle_loss: dict, title: str = "", *, ax=None):
     """Loss curves of the particle system (mean over seeds) at several widths and the PDE's."""
-    fig, axes = new_figure(width=6.0, height=4.2)
-    ax = axes[0, 0]
+    fig, ax = panel_axes(ax, width=6.0, height=4.2)
     for i, (N, curve) in enumerate(sorted(particle_loss.items())):
         ax.plot(times, curve, "o-", ms=3, lw=1, color=f"C{i % 10}", label=f"particles, N={N}")
     ax.plot(times, limit_loss, "k--", lw=1.5, label="mean-field PDE (quadrature)")
@@ -88,14 +103,13 @@ def limit_figure(times, limit_loss, particle_loss: dict, title: str = ""):
     return fig
 
 
-def normality_figure(fluct, width: int, pvalue: float, label: str = ""):
+def normality_figure(fluct, width: int, pvalue: float, label: str = "", *, ax=None):
     """Histogram of sqrt(N)(g_N - mean)/sd pooled over test points, with the standard normal."""
     from scipy import stats
 
     f = np.asarray(fluct, float)
     z = (f / f.std(axis=0, ddof=1)).ravel()
-    fig, axes = new_figure(width=5.5, height=4.0)
-    ax = axes[0, 0]
+    fig, ax = panel_axes(ax, width=5.5, height=4.0)
     ax.hist(z, bins=30, density=True, alpha=0.6, label=f"{label} N={width}, {f.shape[0]} seeds")
     x = np.linspace(-4, 4, 200)
     ax.plot(x, stats.norm.pdf(x), "k-", lw=1.5, label="standard normal")

@@ -58,14 +58,15 @@ def plot_complexity(model, curves: dict):
         return fig
 
 
-def plot_index_energy(model, curves: dict, N: int, arr: dict):
+def plot_index_energy(model, curves: dict, N: int, arr: dict, *, ax=None):
     """Index fraction against energy: ``alpha(u)`` and the exact mean index at N (Kac–Rice)."""
     plt, sns = _style()
     e_inf = th.threshold_energy(model)
     layers = [th.layer_energy(model, k) for k in range(N_LAYERS)]
     ua = curves["u_all"]
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
-        fig, ax = plt.subplots(figsize=(7.5, 4.8))
+        own = ax is None
+        fig, ax = plt.subplots(figsize=(7.5, 4.8)) if own else (ax.figure, ax)
         ax.plot(
             ua,
             curves["index_fraction"],
@@ -95,16 +96,18 @@ def plot_index_energy(model, curves: dict, N: int, arr: dict):
         ax.set_title(f"Index vs energy of critical points, p = {model}")
         ax.set_xlim(ua[0], ua[-1])
         ax.legend(fontsize=8, loc="upper left")
-        fig.tight_layout()
+        if own:
+            fig.tight_layout()
         return fig
 
 
-def plot_kac_rice(N: int, arr: dict, mc: dict | None, what: str):
+def plot_kac_rice(N: int, arr: dict, mc: dict | None, what: str, *, ax=None):
     """Mean numbers of critical points per index at N (exact, below threshold, Monte Carlo)."""
     plt, sns = _style()
     k = np.arange(N)
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
-        fig, ax = plt.subplots(figsize=(7.5, 4.8))
+        own = ax is None
+        fig, ax = plt.subplots(figsize=(7.5, 4.8)) if own else (ax.figure, ax)
         ax.plot(k, arr["mean"], "o-", color="C0", label="exact, all energies")
         if "below_mean" in arr:
             b = np.asarray(arr["below_mean"])
@@ -133,5 +136,6 @@ def plot_kac_rice(N: int, arr: dict, mc: dict | None, what: str):
         ax.set_ylabel(r"mean number of critical points $\mathbb{E}\,\mathrm{Crt}_{N,k}$")
         ax.set_title(f"Kac-Rice counts at N = {N}, {what}")
         ax.legend(fontsize=8)
-        fig.tight_layout()
+        if own:
+            fig.tight_layout()
     return fig

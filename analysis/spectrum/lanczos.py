@@ -109,9 +109,12 @@ def hessian_eigenvalues(
     return_vectors : bool
         Also return unit eigenvectors as ambient tangent vectors (rows).
     tol : float
-        Lanczos relative tolerance (eigsh's ``tol``); a pair counts as converged when its
-        residual ``||Hv - lambda v||`` is at most ``max(10 tol, 1e-12)`` times the largest
-        returned ``|lambda|``.
+        Tolerance relative to the operator's norm ||H||: a pair counts as converged when its
+        residual ``||Hv - lambda v||`` is at most ``max(10 tol, 1e-12) ||H||`` (dense: the
+        largest |eigenvalue|; Lanczos: an estimate from a first short Lanczos run). Lanczos
+        runs on H shifted by twice that norm, so eigsh's per-Ritz-value tolerance is
+        relative to the norm too, and eigenvalues near zero (a flat bottom, ~1e-16) converge
+        like any others instead of never.
     seed : seed-like
         Seed of the Lanczos start vector (the result is deterministic given the seed).
     method : {"auto", "dense", "lanczos"}
@@ -131,6 +134,10 @@ def hessian_eigenvalues(
     if method not in ("auto", "dense", "lanczos"):
         raise ValueError(f"unknown method={method!r}; choose 'auto', 'dense' or 'lanczos'")
     tol = check_positive(tol, "tol", allow_zero=True)
+    if maxiter is not None:
+        maxiter = check_int(maxiter, "maxiter", minimum=1)
+    if ncv is not None:
+        ncv = check_int(ncv, "ncv", minimum=2)
     op = tangent_operator(energy, x, riemannian)
     d = op.dim
     if k is not None:
@@ -143,13 +150,14 @@ def hessian_eigenvalues(
     if use_dense:
         A = op.dense()
         w, U = np.linalg.eigh(A)
+        norm = float(np.max(np.abs(w))) if w.size else 0.0
         if k is not None:
             idx = _select(w, k, which)
             w, U = w[idx], U[:, idx]
         R = A @ U - U * w
         res = np.linalg.norm(R, axis=0)
         vecs = op.to_ambient(U.T) if return_vectors else None
-        scale = max(float(np.max(np.abs(w))), np.finfo(float).tiny)
+        scale = max(norm, np.finfo(float).tiny)
         conv = res <= max(10 * tol, 1e-12) * scale + 1e3 * np.finfo(float).eps * scale
         return EigenResult(
             w, vecs, res, conv, op.n_hvp, "dense", "all" if k is None else which, d, op.riemannian
@@ -157,8 +165,104 @@ def hessian_eigenvalues(
     return _lanczos(op, k, which, return_vectors, tol, seed, maxiter, ncv)
 
 
+def _norm_estimate(L, d: int, v0: np.ndarray, maxiter: int | None) -> float:
+    """A close lower bound of the spectral norm ||A|| (the largest |Ritz value|, loose tol)."""
+    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+
+    try:
+        w = eigsh(L, k=1, which="LM", tol=1e-3, v0=v0, maxiter=maxiter or max(50, d), ncv=None)[0]
+    except ArpackNoConvergence as exc:
+        w = np.asarray(exc.eigenvalues)
+    if w.size and np.all(np.isfinite(w)):
+        return float(np.max(np.abs(w)))
+    v = v0 / np.linalg.norm(v0)  # fall back on a few power iterations: ||A v|| <= ||A||
+    est = 0.0
+    for _ in range(30):
+        u = L.matvec(v)
+        est = float(np.linalg.norm(u))
+        if est == 0.0 or not np.isfinite(est):
+            break
+        v = u / est
+    return est if np.isfinite(est) else 0.0
+
+
+def _shifted(L, shift: float, U: np.ndarray | None = None, push: float = 0.0):
+    """The operator ``A + shift I + push U U^T`` (``U`` orthonormal columns, or none)."""
+    from scipy.sparse.linalg import LinearOperator
+
+    d = L.shape[0]
+
+    def mm(C):
+        C = np.asarray(C).reshape(d, -1)
+        out = L.matmat(C) + shift * C
+        if U is not None and U.shape[1]:
+            out = out + push * (U @ (U.T @ C))
+        return out
+
+    return LinearOperator(
+        (d, d),
+        matvec=lambda c: mm(c).reshape(-1),
+        matmat=mm,
+        rmatvec=lambda c: mm(c).reshape(-1),
+        dtype=np.float64,
+    )
+
+
+def _eigsh(A, k, which, tol, v0, maxiter, ncv):
+    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+
+    try:
+        w, U = eigsh(A, k=k, which=which, tol=tol, v0=v0, maxiter=maxiter, ncv=ncv)
+        return np.asarray(w), np.asarray(U), False
+    except ArpackNoConvergence as exc:
+        w, U = np.asarray(exc.eigenvalues), np.asarray(exc.eigenvectors)
+        return w, U.reshape(A.shape[0], -1), True
+
+
+def _extreme(L, k, which, tol, v0, maxiter, ncv, shift):
+    """``k`` eigenpairs of the algebraic end ``which`` ("SA" or "LA") of ``A``.
+
+    ARPACK stops a Ritz pair when its residual is below ``tol`` times its own |value|, which
+    never happens for values near zero (the bottom of an over-parameterized network's
+    Hessian: ~1e-16, which ran for hours). The operator is therefore shifted by ``shift``
+    (twice the norm) away from zero -- ``A + shift I`` for "SA", ``A - shift I`` for "LA" --
+    so every Ritz value has magnitude at least ``||A||`` and the tolerance is relative to
+    the operator's norm; the order of the spectrum, hence which pairs are found, is unchanged.
+
+    A single-vector Lanczos run finds a highly degenerate eigenvalue (a null space of
+    dimension 100) only a few times and can return larger eigenvalues in place of further
+    copies. Each run is therefore checked by deflation: the pairs found are pushed to the
+    far end of the spectrum and the operator is asked again; while it still has eigenvalues
+    beyond the worst pair kept, they are merged in (at most ``k`` rounds).
+    """
+    sgn = 1.0 if which == "SA" else -1.0  # work on the "SA" end of sgn * A
+    w, U, failed = _eigsh(_shifted(L, sgn * shift), k, which, tol, v0, maxiter, ncv)
+    w = sgn * (w - sgn * shift)  # eigenvalues of sgn * A, to keep the smallest
+    slack = max(10 * tol, 1e-12) * shift
+    d = L.shape[0]
+    for _ in range(k):
+        if w.size < k or d - w.size <= k:
+            break
+        Q, _ = np.linalg.qr(U)
+        defl = _shifted(L, sgn * shift, Q, 3.0 * shift * sgn)
+        # one pair first (cheap): is anything left beyond the worst pair kept?
+        w1, _, _ = _eigsh(defl, 1, which, tol, v0, maxiter, None)
+        if not w1.size or float(sgn * (w1[0] - sgn * shift)) >= float(np.max(w)) - slack:
+            break
+        w2, U2, f2 = _eigsh(defl, k, which, tol, v0, maxiter, ncv)
+        w2 = sgn * (w2 - sgn * shift)
+        if not w2.size or float(np.min(w2)) >= float(np.max(w)) - slack:
+            break
+        failed = failed or f2
+        w_all = np.concatenate([w, w2])
+        U_all = np.concatenate([U, U2], axis=1)
+        keep = np.argsort(w_all, kind="stable")[:k]
+        w, U = w_all[keep], U_all[:, keep]
+    return sgn * w, U, failed
+
+
 def _lanczos(op, k, which, return_vectors, tol, seed, maxiter, ncv) -> EigenResult:
-    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+    from scipy.sparse.linalg import LinearOperator
 
     d = op.dim
     if k >= d:
@@ -179,12 +283,26 @@ def _lanczos(op, k, which, return_vectors, tol, seed, maxiter, ncv) -> EigenResu
         return op.apply(np.asarray(C).T, where=f"at Lanczos product {step[0]}").T
 
     L = LinearOperator((d, d), matvec=mv, matmat=mm, rmatvec=mv, dtype=np.float64)
-    failed = False
-    try:
-        w, U = eigsh(L, k=k, which=which, tol=tol, v0=v0, maxiter=maxiter, ncv=ncv)
-    except ArpackNoConvergence as exc:
-        failed = True
-        w, U = np.asarray(exc.eigenvalues), np.asarray(exc.eigenvectors)
+    norm = _norm_estimate(L, d, v0, maxiter)
+    shift = 2.0 * norm if norm > 0 else 1.0
+    if which in ("SA", "LA"):
+        w, U, failed = _extreme(L, k, which, tol, v0, maxiter, ncv, shift)
+    else:
+        # LM: the k largest |lambda| are among the k lowest and the k highest; BE: half from
+        # each end, the extra one from the top (scipy's meaning), each end found shifted
+        # (both ends stay disjoint: k + min(k, d - k) <= d pairs in all)
+        k_lo, k_hi = (k, min(k, d - k)) if which == "LM" else (k // 2, k - k // 2)
+        parts = [
+            _extreme(L, kk, wh, tol, v0, maxiter, ncv, shift)
+            for kk, wh in ((k_lo, "SA"), (k_hi, "LA"))
+            if kk
+        ]
+        failed = any(f for _, _, f in parts)
+        w = np.concatenate([p[0] for p in parts])
+        U = np.concatenate([p[1] for p in parts], axis=1)
+        if which == "LM" and w.size:
+            keep = np.sort(np.argsort(np.abs(w), kind="stable")[max(0, w.size - k) :])
+            w, U = w[keep], U[:, keep]
     order = np.argsort(w)
     w, U = w[order], U[:, order]
     if w.size:
@@ -193,7 +311,8 @@ def _lanczos(op, k, which, return_vectors, tol, seed, maxiter, ncv) -> EigenResu
         res = np.linalg.norm(R, axis=0)
     else:
         res = np.zeros(0)
-    scale = max(float(np.max(np.abs(w))) if w.size else 1.0, np.finfo(float).tiny)
+    top = float(np.max(np.abs(w))) if w.size and np.all(np.isfinite(w)) else 0.0
+    scale = max(norm, top, np.finfo(float).tiny)
     conv = res <= max(10 * tol, 1e-12) * scale + 1e3 * np.finfo(float).eps * scale
     missing = k - w.size
     if missing:

@@ -128,6 +128,39 @@ class CensusStudy:
         theory = ens.theory if ens.theory is not None else [np.nan] * n
         return {"index": list(range(n)), "mean": ens.mean, "stderr": ens.stderr, "theory": theory}
 
+    def summary_lines(self, N: int, p: int) -> list[str]:
+        """The text summary: certificates, total and per-index mean ± s.e. beside Kac–Rice.
+
+        With one sample there is no standard error: the lines say so instead of ``± nan``.
+        """
+        ens = self.ensemble
+        S = ens.n_samples
+        theory = ens.theory if ens.theory is not None else np.full(ens.mean.size, np.nan)
+        lines = [
+            f"census of {S} sample{'s' if S != 1 else ''} of the spherical {p}-spin at N = {N}",
+            f"catalogue: {self.catalogue}",
+            f"complete certificates: {int(ens.complete.sum())}/{S}",
+            f"total per sample: {format_mean_se(ens.total_mean, ens.total_stderr)}"
+            f"   Kac–Rice {float(np.sum(theory)):.4f}",
+            "index   mean ± s.e.      Kac–Rice",
+        ]
+        for k in range(ens.mean.size):
+            lines.append(
+                f"{k:5d} {format_mean_se(ens.mean[k], ens.stderr[k], width=8)} {theory[k]:10.4f}"
+            )
+        if S < 2:
+            lines.append("(one sample: no standard error; run --samples 2 or more for one)")
+        return lines
+
+
+def format_mean_se(mean: float, se: float, *, width: int = 0) -> str:
+    """``mean ± se`` with two decimals, or ``mean`` and blanks when ``se`` is not measured
+    (NaN: a single sample), never ``± nan``."""
+    m = f"{float(mean):{width}.2f}"
+    if se is None or not np.isfinite(se):
+        return m + " " * 8
+    return f"{m} ± {float(se):5.2f}"
+
 
 def _columns(N: int, exact: bool) -> list[str]:
     """Columns of ``samples.csv``, in order."""

@@ -258,8 +258,12 @@ class DescendStudy:
 def _model(cfg: dict, stream):
     if cfg["target"] == "mlp":
         return mlp_model(cfg, stream)
-    from pspin import SphericalPSpin
+    from pspin import SphericalPSpin, SplitPSpin
 
+    if cfg.get("splits"):  # SGD: the split p-spin, whose full energy is the p-spin with J
+        return SplitPSpin(
+            cfg["N"], cfg["p"], cfg["splits"], seed=stream, couplings=cfg["couplings"]
+        )
     return SphericalPSpin(cfg["N"], cfg["p"], seed=stream, couplings=cfg["couplings"])
 
 

@@ -34,9 +34,12 @@ from pspin import theory as th
 __all__ = [
     "DEFAULT_LAGS",
     "exact_dynamics",
+    "exact_pspin_ladder",
     "pspin_study",
     "network_study",
     "comparison_table",
+    "pspin_outputs",
+    "network_outputs",
 ]
 
 DEFAULT_LAGS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
@@ -205,6 +208,30 @@ def comparison_table(study: dict, at=(0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.
     return rows
 
 
+def exact_pspin_ladder(
+    *,
+    p: int = 3,
+    temperature: float = 0.0,
+    waiting_times=(1.0, 4.0, 16.0),
+    lags=DEFAULT_LAGS,
+    max_lag: float = 128.0,
+    grid: int = 256,
+) -> dict:
+    """Exact ``C(t_w + tau, t_w)`` of the p-spin on a ladder (for drawing beside networks)."""
+    tw = np.asarray(waiting_times, dtype=float)
+    lag = np.asarray(lags, dtype=float)
+    lag = lag[lag <= max_lag]
+    sol = exact_dynamics(p, temperature, float(tw.max() + lag.max()), grid=grid)
+    exact_c = np.array([sol.correlation(w + lag, np.full(lag.size, w)) for w in tw])
+    return dict(
+        theory=sol,
+        waiting_times=tw,
+        lags=lag,
+        exact_correlation=exact_c,
+        params=dict(p=p, temperature=temperature),
+    )
+
+
 def network_study(
     *,
     dataset: str = "teacher_student",
@@ -218,7 +245,7 @@ def network_study(
     n_train: int = 256,
     waiting_times=(1.0, 4.0, 16.0),
     lags=DEFAULT_LAGS,
-    records: int = 300,
+    records: int = 400,
     log=print,
 ) -> dict:
     """GD and SGD on a small network: loss, ``C(t_w + tau, t_w)`` (cosine) and the MSD.
@@ -300,3 +327,62 @@ def network_study(
             dim=int(model.dim),
         ),
     )
+
+
+def pspin_outputs(study: dict) -> tuple[dict, dict]:
+    """Tables (name -> rows) and arrays (name -> dict) of a :func:`pspin_study` for a run folder."""
+    sol = study["theory"]
+    tables: dict = {"comparison.csv": comparison_table(study)}
+    rows = []
+    for N, r in study["runs"].items():
+        e_th = sol.energy_at(np.minimum(study["times"], sol.t_max))
+        for k, t in enumerate(study["times"]):
+            rows.append(
+                dict(
+                    N=N,
+                    t=float(t),
+                    e=float(r["energy"][k]),
+                    se=float(r["energy_err"][k]),
+                    e_exact=float(e_th[k]),
+                )
+            )
+    tables["energy.csv"] = rows
+    tw_rows = []
+    for N, r in study["runs"].items():
+        for rec in r["twotime"].to_records():
+            a = int(np.nonzero(study["waiting_times"] == rec["t_w"])[0][0])
+            b = int(np.nonzero(study["lags"] == rec["lag"])[0][0])
+            tw_rows.append(
+                dict(N=N, **rec, correlation_exact=float(study["exact_correlation"][a, b]))
+            )
+    tables["twotime.csv"] = tw_rows
+    arrays = {
+        "exact.npz": dict(t=sol.t, energy=sol.energy, mu=sol.mu, error=sol.error),
+        "finite_n.npz": {
+            **{f"energy_N{N}": r["energy"] for N, r in study["runs"].items()},
+            **{f"energy_err_N{N}": r["energy_err"] for N, r in study["runs"].items()},
+            "times": study["times"],
+            "waiting_times": study["waiting_times"],
+            "lags": study["lags"],
+            "exact_correlation": study["exact_correlation"],
+        },
+    }
+    return tables, arrays
+
+
+def network_outputs(net: dict) -> tuple[dict, dict]:
+    """Tables and arrays of a :func:`network_study` for a run folder."""
+    rows, tw_rows, arrays = [], [], {}
+    for method, r in net["runs"].items():
+        for k, t in enumerate(r["times"]):
+            rows.append(
+                dict(
+                    method=method, t=float(t), loss=float(r["loss"][k]), se=float(r["loss_err"][k])
+                )
+            )
+        tw_rows += [dict(method=method, **rec) for rec in r["twotime"].to_records()]
+        arrays[f"{method}_times"] = r["times"]
+        arrays[f"{method}_loss"] = r["loss"]
+        arrays[f"{method}_correlation"] = r["twotime"].correlation
+        arrays[f"{method}_msd"] = r["twotime"].msd
+    return {"loss.csv": rows, "twotime.csv": tw_rows}, {"network.npz": arrays}

@@ -40,6 +40,7 @@ from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
 __all__ = [
     "HaltingStudy",
+    "stored",
     "ks_detectable_distance",
     "two_sample",
     "normalized",
@@ -51,6 +52,26 @@ __all__ = [
 ]
 
 NETWORK_ENSEMBLES = ("digits", "teacher")
+
+
+def stored(store, key: dict, compute) -> dict[str, np.ndarray]:
+    """The arrays of one unit of work: read from ``store`` when there, else computed and saved.
+
+    ``store`` is an :class:`analysis.store.RunFolder` (or None: always compute); ``key`` a
+    JSON-able description of the unit (its parameters and seed), hashed by
+    :func:`analysis.store.task_key`; ``compute()`` returns a dict of arrays. This is what
+    makes a resumed run skip the work already done.
+    """
+    if store is None:
+        return compute()
+    from analysis.store import task_key
+
+    k = task_key(key)
+    if store.has_task(k):
+        return store.load_task(k)[1]
+    arrays = compute()
+    store.save_task(k, {"task": key}, **arrays)
+    return arrays
 
 
 # --------------------------------------------------------------------------- statistics
@@ -105,9 +126,9 @@ def two_sample(a, b, *, alpha: float = 0.05, power: float = 0.8) -> dict:
     b = np.asarray(b, dtype=np.float64).ravel()
     if a.size < 2 or b.size < 2:
         raise ValueError(f"each sample needs at least 2 values; got {a.size} and {b.size}")
-    ks = stats.ks_2samp(a, b)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # p-value capping / ties
+        warnings.simplefilter("ignore")  # p-value capping, ties (exact KS falls back to asymp)
+        ks = stats.ks_2samp(a, b)
         ad = stats.anderson_ksamp([a, b])
     n1, n2 = a.size, b.size
     return {
@@ -237,6 +258,7 @@ def pspin_halting(
     max_steps: int = 20000,
     seed: SeedLike = 0,
     progress: bool | None = None,
+    store=None,
 ) -> HaltingStudy:
     """Halting times of gradient descent on the p-spin, over coupling ensembles and sizes.
 
@@ -245,7 +267,8 @@ def pspin_halting(
     ``replicas // models`` uniform random starts (stream ``child(seed, "starts", N, e, m)``);
     fixed-step Riemannian GD until ``|rgrad H| <= grad_threshold`` (total norm, as in Sagun
     et al.'s code; intensive ``gtol = grad_threshold / sqrt(N)``). ``tau`` is the number of
-    steps taken.
+    steps taken. With ``store`` (a RunFolder) each (N, ensemble, draw) is stored as it
+    finishes and read back on a resumed run (:func:`stored`).
     """
     from pspin import COUPLING_ENSEMBLES, SphericalPSpin
 
@@ -265,17 +288,34 @@ def pspin_halting(
         for e in ens:
             ei = COUPLING_ENSEMBLES.index(e)
             for m in range(models):
-                model = SphericalPSpin(N, p, seed=child(root, "model", N, ei, m), couplings=e)
-                x0 = model.random_point(child(root, "starts", N, ei, m), size=per)
-                res = gradient_descent(
-                    model,
-                    x0,
+
+                def unit(N=N, e=e, ei=ei, m=m, gtol=gtol):
+                    model = SphericalPSpin(N, p, seed=child(root, "model", N, ei, m), couplings=e)
+                    x0 = model.random_point(child(root, "starts", N, ei, m), size=per)
+                    res = gradient_descent(
+                        model,
+                        x0,
+                        step=step,
+                        max_steps=max_steps,
+                        gtol=gtol,
+                        ladder=(),
+                        progress=progress,
+                    )
+                    return {"tau": np.where(res.converged, res.steps, -1), "energy": res.intensive}
+
+                key = dict(
+                    task="pspin_halting",
+                    N=int(N),
+                    p=p,
+                    ensemble=e,
+                    model=m,
+                    per=per,
                     step=step,
-                    max_steps=max_steps,
                     gtol=gtol,
-                    ladder=(),
-                    progress=progress,
+                    max_steps=max_steps,
+                    seed=seed_info(root),
                 )
+                a = stored(store, key, unit)
                 for k in range(per):
                     runs.append(
                         {
@@ -284,11 +324,10 @@ def pspin_halting(
                             "size": int(N),
                             "model": m,
                             "replica": k,
-                            "tau": int(res.steps[k]) if res.converged[k] else -1,
-                            "energy": float(res.intensive[k]),
+                            "tau": int(a["tau"][k]),
+                            "energy": float(a["energy"][k]),
                         }
                     )
-                del model
     params = dict(
         Ns=[int(n) for n in Ns],
         p=p,
@@ -338,6 +377,7 @@ def network_halting(
     thresholds: dict[str, float] | None = None,
     seed: SeedLike = 0,
     progress: bool | None = None,
+    store=None,
 ) -> HaltingStudy:
     """Halting times (epochs to a training-loss threshold) of GD and SGD on small networks.
 
@@ -349,7 +389,8 @@ def network_halting(
     ``child(seed, 2, e, d)``. GD: ``epochs`` full-batch steps of size ``gd_step``; SGD:
     ``epochs`` epochs of ``n_train // batch_size`` steps of size ``sgd_step``. ``tau`` is the
     first epoch at which the full training loss is at most ``thresholds[ensemble]``
-    (defaults: 0.05 for digits, 0.01 for teacher).
+    (defaults: 0.05 for digits, 0.01 for teacher). With ``store`` each (ensemble, data draw,
+    method) is stored as it finishes (:func:`stored`).
     """
     thr = {"digits": 0.05, "teacher": 0.01}
     thr.update(thresholds or {})
@@ -366,9 +407,10 @@ def network_halting(
     for e in ensembles:
         ei = NETWORK_ENSEMBLES.index(e)
         for d in range(data_seeds):
-            loss = _network(e, hidden, n_train, child(root, "model", ei, d))
-            x0 = loss.random_point(child(root, "starts", ei, d), size=inits)
-            for method in methods:
+
+            def unit(method, e=e, ei=ei, d=d):
+                loss = _network(e, hidden, n_train, child(root, "model", ei, d))
+                x0 = loss.random_point(child(root, "starts", ei, d), size=inits)
                 if method == "gd":
                     res = gradient_descent(
                         loss,
@@ -381,7 +423,6 @@ def network_halting(
                         progress=progress,
                     )
                 else:
-                    per_epoch = loss.n_samples // batch_size
                     res = sgd(
                         loss,
                         x0,
@@ -389,10 +430,28 @@ def network_halting(
                         step=sgd_step,
                         epochs=epochs,
                         seed=child(root, 2, ei, d),
-                        record_every=per_epoch,
+                        record_every=loss.n_samples // batch_size,
                         progress=progress,
                     )
                 tau = _first_below(res.trajectory_energies, thr[e])
+                return {"tau": tau, "energy": res.intensive}
+
+            for method in methods:
+                key = dict(
+                    task="network_halting",
+                    ensemble=e,
+                    data=d,
+                    method=method,
+                    inits=inits,
+                    hidden=hidden,
+                    n_train=n_train,
+                    epochs=epochs,
+                    step=gd_step if method == "gd" else sgd_step,
+                    batch_size=batch_size,
+                    threshold=thr[e],
+                    seed=seed_info(root),
+                )
+                a = stored(store, key, lambda method=method, unit=unit: unit(method))
                 for k in range(inits):
                     runs.append(
                         {
@@ -401,8 +460,8 @@ def network_halting(
                             "size": int(hidden),
                             "model": d,
                             "replica": k,
-                            "tau": int(tau[k]),
-                            "energy": float(res.intensive[k]),
+                            "tau": int(a["tau"][k]),
+                            "energy": float(a["energy"][k]),
                         }
                     )
     params = dict(

@@ -13,8 +13,10 @@ The protocol (:func:`explore_landscape`) runs on any Energy:
    every distinct saddle is connected to its two minima by descents along +- its unstable
    direction (:func:`analysis.critical.transition.connect_saddles`), new minima joining;
 3. **census by index**: Newton-MR (:func:`analysis.critical.newton_mr.newton_mr`) from random
-   starts at several scales and from kicked minima; critical points of every index are kept
-   with their energy and index fraction, gradient-flat end points as their own category.
+   starts at several scales and from kicked minima, and index-targeted eigenvector-following
+   (Newton steps uphill along the k lowest modes, k drawn up to half the dimension) from
+   random starts; critical points of every index are kept with their energy and index
+   fraction, gradient-flat end points of Newton-MR as their own category.
 
 Energies in a :class:`Landscape` are intensive (``energy / energy.scale``): the mean loss of
 a network, the cluster total (epsilon) of a Lennard-Jones cluster, H/N of a p-spin. For the
@@ -292,6 +294,8 @@ def explore_landscape(
     mr_scales: tuple = (0.5, 1.0, 2.0, 4.0),
     mr_kick: float = 0.3,
     mr_max_iter: int = 100,
+    tef_starts: int = 0,
+    tef_max_fraction: float = 0.5,
     key_tol: float = 1e-5,
     gtol: float = 1e-10,
 ) -> Landscape:
@@ -306,7 +310,8 @@ def explore_landscape(
         Label.
     seed : seed-like
         Root seed: basin-hopping uses ``child(root, "search", 0)``, the saddle searches
-        ``child(root, "search", 1)``, the Newton-MR starts ``child(root, "search", 2)``.
+        ``child(root, "search", 1)``, the Newton-MR starts ``child(root, "search", 2)``, the
+        index-targeted starts ``child(root, "search", 3)``.
     bh_replicas, bh_steps, bh_temperature, bh_step : int, int, float, float
         Basin-hopping (temperature in units of ``energy.energy``).
     quench_gtol, quench_max_iter : float, int
@@ -321,6 +326,11 @@ def explore_landscape(
     mr_starts, mr_scales, mr_kick, mr_max_iter : int, tuple, float, int
         Newton-MR census: ``mr_starts`` random points (``energy.random_point`` times each
         scale in turn) and as many minima kicked by ``mr_kick``.
+    tef_starts, tef_max_fraction : int, float
+        Index-targeted eigenvector-following (:func:`analysis.critical.newton_search`, mode
+        ``"index"``) from ``tef_starts`` random points at the ``mr_scales``, target indices
+        drawn uniformly in ``0..tef_max_fraction * dim``: reaches the high-index saddles that
+        Newton-MR from random starts rarely does.
     key_tol : float
         Two verified points are the same when their energies agree (relative 1e-7) and their
         structure keys (:func:`~analysis.critical.basinhopping.structure_keys`) within this.
@@ -414,27 +424,52 @@ def explore_landscape(
     crit_idx: list[int] = []
     crit_frac: list[float] = []
     flat = {"e": [], "g": [], "n": []}
+
+    def add_census(Xc, vc):
+        """Distinct verified critical points of any index; index 0 and 1 join the graph."""
+        isc = vc.kind == "critical"
+        d = energy.dim - vc.n_zero_modes
+        for i in np.flatnonzero(isc):
+            n0 = len(crit)
+            crit.add(Xc[i : i + 1], vc.energies[i : i + 1], 0)
+            if len(crit) > n0:
+                crit_idx.append(int(vc.indices[i]))
+                crit_frac.append(float(vc.indices[i]) / max(int(d[i]), 1))
+        add_saddles(Xc, vc)
+        m0 = isc & (vc.indices == 0)
+        if m0.any():
+            mins.add(Xc[m0], vc.energies[m0], 0)
+
     if starts:
         mr = newton_mr(energy, np.concatenate(starts), max_iter=mr_max_iter, gtol=gtol)
         counts.update({f"mr_{k}": v for k, v in mr.counts().items()})
-        isc = mr.kind == "critical"
-        for i in np.flatnonzero(isc):
-            n0 = len(crit)
-            crit.add(mr.x[i : i + 1], mr.energies[i : i + 1], 0)
-            if len(crit) > n0:
-                crit_idx.append(int(mr.indices[i]))
-                crit_frac.append(float(mr.index_fractions[i]))
         fl = mr.kind == "flat"
         flat = {"e": mr.energies[fl], "g": mr.grad_norms[fl], "n": mr.null_fractions[fl]}
-        # index-0 and index-1 census points join the minima and saddles
-        Xc = mr.x[isc]
-        vc = verify(energy, Xc, gtol=gtol) if Xc.shape[0] else None
-        if vc is not None:
-            add_saddles(Xc, vc)
-            m0 = (vc.kind == "critical") & (vc.indices == 0)
-            if m0.any():
-                mins.add(Xc[m0], vc.energies[m0], 0)
+        isc = mr.kind == "critical"
+        if isc.any():
+            add_census(mr.x[isc], verify(energy, mr.x[isc], gtol=gtol))
     timings["newton_mr"] = time.perf_counter() - t2
+    t2 = time.perf_counter()
+    if tef_starts > 0:
+        rng_t = as_generator(child(root, "search", 3))
+        sc = np.resize(np.asarray(mr_scales, dtype=float), int(tef_starts))
+        X0 = energy.random_point(rng_t, size=int(tef_starts)) * sc[:, None]
+        kmax = int(tef_max_fraction * energy.dim)
+        tgt = rng_t.integers(0, kmax + 1, size=int(tef_starts))
+        Z, _, _ = newton_search(
+            energy,
+            X0,
+            mode="index",
+            target_index=tgt,
+            max_iter=200,
+            gtol=gtol,
+            trust_radius=0.3,
+            adaptive=True,
+        )
+        vz = verify(energy, Z, gtol=gtol)
+        counts.update({f"tef_{k}": int(np.sum(vz.kind == k)) for k in ("critical", "none")})
+        add_census(Z, vz)
+    timings["index_targeted_ef"] = time.perf_counter() - t2
 
     # ---- connections
     t3 = time.perf_counter()

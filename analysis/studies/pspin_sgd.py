@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.dynamics import DescentResult, gradient_descent, sgd
-from analysis.studies.halting import two_sample
+from analysis.studies.halting import stored, two_sample
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
 __all__ = ["SagunSGD", "PSpinSGDComparison", "sagun_sgd", "settle_epochs", "gd_vs_sgd"]
@@ -164,16 +164,23 @@ def gd_vs_sgd(
     gd_max_steps: int = 20000,
     grad_threshold: float = 0.01,
     settle_tol: float = 1e-3,
+    paired: bool = False,
     seed: SeedLike = 0,
     progress: bool | None = None,
+    store=None,
 ) -> PSpinSGDComparison:
     """GD and SGD final-energy distributions and epochs on split p-spins of size N.
 
     ``samples`` coupling draws (``SplitPSpin(N, p, P, seed=child(seed, "model", s))``), each
-    with ``replicas`` uniform starts (``child(seed, "starts", s)``) shared by both methods; SGD
-    shuffles with ``child(seed, 2, s)``. GD: fixed step ``gd_step`` to ``|rgrad| <=
-    grad_threshold`` (total norm). SGD: :func:`sagun_sgd` with the same threshold in its
-    final GD phase.
+    with ``replicas`` uniform starts for GD (``child(seed, "starts", s)``) and, unless
+    ``paired``, independent starts for SGD (``child(seed, 3, s)``): from a shared start GD and
+    SGD often end in the same minimum (about half the runs at N = 100), which would make the
+    two samples dependent and the two-sample tests meaningless; with ``paired=True`` the
+    starts are shared and ``summary["same_minimum"]`` reports that fraction. SGD shuffles with
+    ``child(seed, 2, s)``. GD: fixed step ``gd_step`` to ``|rgrad| <= grad_threshold`` (total
+    norm). SGD: :func:`sagun_sgd` with the same threshold in its final GD phase. With
+    ``store`` (a RunFolder) each coupling draw is stored as it finishes
+    (:func:`analysis.studies.halting.stored`).
     """
     from pspin.split import SplitPSpin
 
@@ -182,38 +189,63 @@ def gd_vs_sgd(
     root = as_seed_sequence(seed)
     gtol = grad_threshold / math.sqrt(N)
     out = {k: [] for k in ("gde", "sge", "gdh", "gds", "sgs", "sge_ep")}
+    params = dict(
+        N=N,
+        p=p,
+        P=P,
+        samples=samples,
+        replicas=replicas,
+        couplings=couplings,
+        sgd_epochs=sgd_epochs,
+        rate=rate,
+        decay=decay,
+        final_gd_steps=final_gd_steps,
+        gd_step=gd_step,
+        gd_max_steps=gd_max_steps,
+        grad_threshold=grad_threshold,
+        settle_tol=settle_tol,
+        paired=paired,
+    )
     for s in range(samples):
-        model = SplitPSpin(N, p, P, seed=child(root, "model", s), couplings=couplings)
-        x0 = model.random_point(child(root, "starts", s), size=replicas)
-        gd = gradient_descent(
-            model,
-            x0,
-            step=gd_step,
-            max_steps=gd_max_steps,
-            gtol=gtol,
-            ladder=(),
-            record_every=1,
-            progress=progress,
-        )
-        st = sagun_sgd(
-            model,
-            x0,
-            epochs=sgd_epochs,
-            rate=rate,
-            decay=decay,
-            final_gd_steps=final_gd_steps,
-            gd_step=gd_step,
-            gtol=gtol,
-            seed=child(root, 2, s),
-            progress=progress,
-        )
-        out["gde"].append(gd.intensive)
-        out["gdh"].append(np.where(gd.converged, gd.steps, -1))
-        out["gds"].append(settle_epochs(gd.trajectory_energies, gd.intensive, settle_tol))
-        out["sge"].append(st.gd.intensive)
-        out["sgs"].append(settle_epochs(st.trajectory, st.gd.intensive, settle_tol))
-        out["sge_ep"].append(st.epochs)
-        del model
+
+        def unit(s=s):
+            model = SplitPSpin(N, p, P, seed=child(root, "model", s), couplings=couplings)
+            x0 = model.random_point(child(root, "starts", s), size=replicas)
+            gd = gradient_descent(
+                model,
+                x0,
+                step=gd_step,
+                max_steps=gd_max_steps,
+                gtol=gtol,
+                ladder=(),
+                record_every=1,
+                progress=progress,
+            )
+            x0_sgd = x0 if paired else model.random_point(child(root, 3, s), size=replicas)
+            st = sagun_sgd(
+                model,
+                x0_sgd,
+                epochs=sgd_epochs,
+                rate=rate,
+                decay=decay,
+                final_gd_steps=final_gd_steps,
+                gd_step=gd_step,
+                gtol=gtol,
+                seed=child(root, 2, s),
+                progress=progress,
+            )
+            return {
+                "gde": gd.intensive,
+                "gdh": np.where(gd.converged, gd.steps, -1),
+                "gds": settle_epochs(gd.trajectory_energies, gd.intensive, settle_tol),
+                "sge": st.gd.intensive,
+                "sgs": settle_epochs(st.trajectory, st.gd.intensive, settle_tol),
+                "sge_ep": st.epochs,
+            }
+
+        key = dict(task="gd_vs_sgd", sample=s, params=params, seed=seed_info(root))
+        for k, v in stored(store, key, unit).items():
+            out[k].append(v)
     a = {k: np.concatenate(v) for k, v in out.items()}
     n = a["gde"].size
 
@@ -241,23 +273,9 @@ def gd_vs_sgd(
         "gd_settle_median": float(np.median(a["gds"])),
         "sgd_settle_median": float(np.median(a["sgs"])),
         "sgd_epochs_median": float(np.median(a["sge_ep"])),
+        "paired": paired,
+        "same_minimum": float(np.mean(np.abs(a["gde"] - a["sge"]) < 1e-6)) if paired else math.nan,
     }
-    params = dict(
-        N=N,
-        p=p,
-        P=P,
-        samples=samples,
-        replicas=replicas,
-        couplings=couplings,
-        sgd_epochs=sgd_epochs,
-        rate=rate,
-        decay=decay,
-        final_gd_steps=final_gd_steps,
-        gd_step=gd_step,
-        gd_max_steps=gd_max_steps,
-        grad_threshold=grad_threshold,
-        settle_tol=settle_tol,
-    )
     return PSpinSGDComparison(
         N=N,
         p=p,

@@ -35,6 +35,7 @@ from analysis.spectrum import (
     outliers,
     spectral_density,
 )
+from landscapes.datasets import check_classes
 from landscapes.energy import Energy
 from landscapes.progress import Progress
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
@@ -288,6 +289,8 @@ def mlp_spec(
     held out); ``"mixture"``: ``classes`` Gaussian classes in 64 dimensions, 4 noise standard
     deviations apart, 60 samples per class.
     """
+    if dataset in ("digits", "mixture"):  # refuse more classes than the data has
+        check_classes(dataset, classes, dim=64)
     if dataset == "digits":
         data = {
             "name": "digits",

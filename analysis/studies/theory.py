@@ -279,9 +279,9 @@ def report_text(m, rows, N: int, arr, meta, mc, figures) -> str:
         lines.append(s)
     lines += [
         "",
-        "Files: constants.csv, "
-        + f"kac_rice_N{N}.csv, "
-        + ("curves.npz, " if m.pure else "")
+        "Files: tables/constants.csv, "
+        + f"tables/kac_rice_N{N}.csv, "
+        + ("arrays/curves.npz, " if m.pure else "")
         + ", ".join(figures),
     ]
     if not m.pure:

@@ -25,6 +25,7 @@ import numpy as np
 
 from analysis.annealing import simulated_annealing
 from analysis.dynamics import sgd
+from analysis.studies.halting import stored
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
 __all__ = ["TrainTestStudy", "train_test_concentration", "pearson_interval"]
@@ -124,12 +125,15 @@ def train_test_concentration(
     anneal_t: tuple[float, float] = (1e-3, 1e-6),
     seed: SeedLike = 0,
     progress: bool | None = None,
+    store=None,
 ) -> TrainTestStudy:
     """Spread of the test loss and train-test correlation against width; SA beside SGD.
 
     Streams: the digits split ``child(seed, "model")``; initializations of width ``h``
     ``child(seed, "starts", h)`` (the first ``anneal_seeds`` of them also start SA); SGD
-    shuffles ``child(seed, 2, h)``; SA proposals ``child(seed, 3, h)``.
+    shuffles ``child(seed, 2, h)``; SA proposals ``child(seed, 3, h)``. With ``store`` (a
+    RunFolder) each (method, width) is stored as it finishes and read back on a resumed run
+    (:func:`analysis.studies.halting.stored`).
     """
     from landscapes.datasets import digits
     from landscapes.nn import MLPLoss
@@ -146,49 +150,65 @@ def train_test_concentration(
     data = digits("unit", test_size=n_test, seed=child(root, "model"))
     runs: list[dict] = []
 
-    def add(method, width, loss, X):
-        train = loss.energy(X)
-        test = loss.split_loss(X, "test")
-        acc = loss.accuracy(X, "test")
-        for k in range(X.shape[0]):
-            runs.append(
-                {
-                    "method": method,
-                    "width": width,
-                    "replica": k,
-                    "train": float(train[k]),
-                    "test": float(test[k]),
-                    "test_accuracy": float(np.asarray(acc)[k]),
-                }
-            )
+    def losses(loss, X) -> dict[str, np.ndarray]:
+        return {
+            "train": np.asarray(loss.energy(X)),
+            "test": np.asarray(loss.split_loss(X, "test")),
+            "acc": np.asarray(loss.accuracy(X, "test"), dtype=float),
+        }
 
+    def run_sgd(loss, x0, h):
+        res = sgd(
+            loss,
+            x0[:seeds],
+            batch_size=batch_size,
+            step=step,
+            epochs=epochs,
+            seed=child(root, 2, h),
+            progress=progress,
+        )
+        return losses(loss, res.x)
+
+    def run_sa(loss, x0, h):
+        sa = simulated_annealing(
+            loss,
+            x0[:anneal_seeds],
+            n_steps=anneal_steps,
+            t_start=anneal_t[0],
+            t_end=anneal_t[1],
+            proposal="mala",
+            step=0.5 / loss.dim,
+            seed=child(root, 3, h),
+            progress=progress,
+        )
+        return losses(loss, sa.x)
+
+    common = dict(seed=seed_info(root), n_test=n_test, data=data.fingerprint)
     for h in sorted(set(widths) | set(anneal_widths)):
         loss = MLPLoss(data, hidden=(h,), activation="relu", loss="cross_entropy")
         x0 = loss.random_point(child(root, "starts", h), size=max(seeds, anneal_seeds))
+        todo = []
         if h in widths:
-            res = sgd(
-                loss,
-                x0[:seeds],
-                batch_size=batch_size,
-                step=step,
-                epochs=epochs,
-                seed=child(root, 2, h),
-                progress=progress,
-            )
-            add("sgd", h, loss, res.x)
+            key = dict(common, task="traintest_sgd", width=h, seeds=seeds, epochs=epochs)
+            key.update(step=step, batch_size=batch_size)
+            todo.append(("sgd", key, run_sgd))
         if h in anneal_widths:
-            sa = simulated_annealing(
-                loss,
-                x0[:anneal_seeds],
-                n_steps=anneal_steps,
-                t_start=anneal_t[0],
-                t_end=anneal_t[1],
-                proposal="mala",
-                step=0.5 / loss.dim,
-                seed=child(root, 3, h),
-                progress=progress,
-            )
-            add("sa", h, loss, sa.x)
+            key = dict(common, task="traintest_sa", width=h, seeds=anneal_seeds)
+            key.update(steps=anneal_steps, t=list(anneal_t))
+            todo.append(("sa", key, run_sa))
+        for method, key, fn in todo:
+            a = stored(store, key, lambda fn=fn, loss=loss, x0=x0, h=h: fn(loss, x0, h))
+            for k in range(a["train"].size):
+                runs.append(
+                    {
+                        "method": method,
+                        "width": h,
+                        "replica": k,
+                        "train": float(a["train"][k]),
+                        "test": float(a["test"][k]),
+                        "test_accuracy": float(a["acc"][k]),
+                    }
+                )
     params = dict(
         widths=widths,
         seeds=seeds,

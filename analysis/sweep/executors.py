@@ -7,7 +7,15 @@ completion, both atomic). Workers never touch the run folder, so they need no sh
 system, a worker killed mid-task (even by SIGKILL) loses only the task it was running (Dask
 reschedules it; a lost local process is replaced), and a rerun on the same folder runs only
 the tasks whose results are missing. Failed tasks are retried ``retries`` times and then
-reported by key with their error; they are never dropped silently.
+reported by key with their error; they are never dropped silently. A deterministic error
+(a ``ValueError`` or ``TypeError``: bad input, which a second attempt would raise again) is
+reported at once, never retried.
+
+A remote Dask scheduler is probed before the client connects: the TCP connection *and* the
+scheduler's handshake must arrive within :data:`CONNECT_TIMEOUT_S` seconds, and the
+handshake must look like Dask's (a peer that answers with anything else, e.g. HTTP, is
+refused before its bytes are read as a frame length). Any failure to reach or talk to the
+scheduler raises :class:`SchedulerError`, one line naming the address.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import socket
+import struct
 import time
 import traceback
 import uuid
@@ -32,18 +42,32 @@ from analysis.sweep.tasks import (
     execute_task,
     resolve_task_function,
 )
+from landscapes.errors import SchedulerError
 from landscapes.progress import Progress
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
+    "DETERMINISTIC_ERRORS",
     "EXECUTORS",
     "ExecutorSpec",
+    "SchedulerError",
     "SweepError",
     "add_executor_arguments",
     "executor_from_args",
+    "probe_scheduler",
     "run_tasks",
 ]
 
 EXECUTORS = ("inprocess", "processes", "dask")
+
+#: Errors that a task raises again on every attempt (validation of its input): never retried.
+DETERMINISTIC_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError)
+
+#: Deadline (seconds) for reaching a remote Dask scheduler: TCP connection and handshake.
+CONNECT_TIMEOUT_S = 20.0
+
+# A Dask handshake is a few hundred bytes; a first frame larger than this is not Dask.
+_MAX_HANDSHAKE_BYTES = 1 << 20
 
 
 # --------------------------------------------------------------------------- executors
@@ -217,7 +241,7 @@ class _Attempts:
         """Record a failed attempt; True when the task should be resubmitted."""
         n = self.attempts.get(task.key, 0) + 1
         self.attempts[task.key] = n
-        if n <= self.retries:
+        if n <= self.retries and not isinstance(exc, DETERMINISTIC_ERRORS):
             self.retried += 1
             return True
         if tb is None:
@@ -290,7 +314,75 @@ def _run_processes(todo: list[Task], book: _Attempts, workers: int | None) -> No
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-_CONNECT_TIMEOUT = "20s"  # how long to wait for a remote Dask scheduler
+def _host_port(address: str) -> tuple[str, int]:
+    """Host and port of ``tcp://HOST:PORT`` (IPv6 hosts in brackets)."""
+    rest = address.split("://", 1)[1].split("/", 1)[0]
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SchedulerError(f"scheduler address {address!r} has no valid port (tcp://HOST:PORT)")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _recv_exactly(sock: socket.socket, n: int, deadline: float) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        sock.settimeout(left)
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("the peer closed the connection")
+        buf += chunk
+    return bytes(buf)
+
+
+def probe_scheduler(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Check that a Dask scheduler answers at ``tcp://HOST:PORT`` within ``timeout`` seconds.
+
+    Connects and reads the scheduler's handshake (a Dask listener sends it first: an 8-byte
+    little-endian length, then that many bytes) under one deadline for the whole exchange,
+    then closes the connection. Addresses of other protocols (``tls://``, ...) are only
+    checked when the client connects.
+
+    Raises
+    ------
+    SchedulerError
+        Nothing listens there, the connection or the handshake does not arrive in time, or the
+        peer's first bytes are not a Dask handshake (e.g. an HTTP server); one line naming the
+        address.
+    ValueError
+        ``timeout`` is not a finite positive number.
+    """
+    timeout = float(timeout)
+    if not timeout > 0 or timeout == float("inf"):
+        raise ValueError(f"timeout must be a finite number of seconds > 0; got {timeout!r}")
+    if not isinstance(address, str) or not address.startswith("tcp://"):
+        return
+    host, port = _host_port(address)
+    deadline = time.monotonic() + timeout
+    what = "connecting"
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            what = "waiting for its handshake"
+            head = _recv_exactly(sock, 8, deadline)
+            (nbytes,) = struct.unpack("<Q", head)
+            if nbytes > _MAX_HANDSHAKE_BYTES:
+                raise SchedulerError(
+                    f"{address} is not a Dask scheduler: it answered {head!r}..., not a Dask "
+                    "handshake"
+                )
+            _recv_exactly(sock, nbytes, deadline)
+    except SchedulerError:
+        raise
+    except TimeoutError:
+        raise SchedulerError(
+            f"the Dask scheduler at {address} did not answer within {timeout:g} s ({what})"
+        ) from None
+    except OSError as exc:
+        raise SchedulerError(
+            f"cannot reach the Dask scheduler at {address} ({what}): {exc}"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -318,10 +410,14 @@ def _dask_client(scheduler, workers: int | None):
         ):
             yield client
         return
+    probe_scheduler(scheduler, CONNECT_TIMEOUT_S)
     try:
-        client = distributed.Client(scheduler, timeout=_CONNECT_TIMEOUT)
-    except OSError as exc:
-        raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        client = distributed.Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError) as exc:  # asyncio/distributed timeouts are OSErrors too
+        raise SchedulerError(
+            f"cannot connect to the Dask scheduler at {scheduler}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     try:
         yield client
     finally:

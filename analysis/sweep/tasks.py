@@ -292,7 +292,7 @@ class SweepError(RuntimeError):
         lines += [f"  {f}" for f in result.failed[:20]]
         if len(result.failed) > 20:
             lines.append(f"  ... and {len(result.failed) - 20} more (see failures.json)")
-        lines.append("rerun with --resume to retry only the missing tasks")
+        lines.append("rerun with --resume RUN_DIR to retry only the missing tasks")
         super().__init__("\n".join(lines))
 
 
@@ -300,7 +300,12 @@ class SweepError(RuntimeError):
 def load_results(
     run_folder: RunFolder, tasks: Sequence[Task]
 ) -> list[tuple[dict, dict[str, np.ndarray]]]:
-    """The stored ``(meta, arrays)`` of each task, in task order (ValueError if missing)."""
+    """The stored ``(meta, arrays)`` of each task, in task order.
+
+    Each result is checked against the SHA-256 recorded when it was stored
+    (:meth:`analysis.store.RunFolder.load_task`): a missing task is a ValueError, a truncated,
+    emptied, deleted or altered file a :class:`landscapes.errors.CorruptedFileError` naming it.
+    """
     out = []
     for t in tasks:
         if not run_folder.has_task(t.key):

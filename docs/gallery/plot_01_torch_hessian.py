@@ -42,7 +42,9 @@ from landscapes.torch import TorchLoss
 set_threads(1)
 torch.manual_seed(0)
 data = gaussian_mixture(n_classes=3, dim=8, n_samples=300, seed=0)  # 3 Gaussian blobs
-model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+model = torch.nn.Sequential(
+    torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3)
+)
 loss = TorchLoss(model, torch.nn.CrossEntropyLoss(), data.X, data.y, name="blobs")
 print(f"{loss.n_params} parameters, {loss.n_samples} samples, manifold {loss.manifold}")
 
@@ -54,7 +56,9 @@ print(f"{loss.n_params} parameters, {loss.n_samples} samples, manifold {loss.man
 x0 = loss.random_point(seed=1)
 run = gradient_descent(loss, x0, step=0.5, max_steps=300, gtol=1e-4, progress=False)
 x = run.x[0]
-print(f"loss {loss.energy(x0):.3f} -> {run.intensive[0]:.4f} after {run.steps[0]} steps")
+print(
+    f"loss {loss.energy(x0):.3f} -> {run.intensive[0]:.4f} after {run.steps[0]} steps"
+)
 
 # %%
 # Dense spectrum, Lanczos extremes, SLQ density
@@ -64,7 +68,9 @@ print(f"loss {loss.energy(x0):.3f} -> {run.intensive[0]:.4f} after {run.steps[0]
 # same operator (the default ``method="auto"`` picks dense for small dimensions). Each result
 # reports how many Hessian-vector products it used.
 dense = hessian_eigenvalues(loss, x)  # all eigenvalues
-top = hessian_eigenvalues(loss, x, k=4, which="LA", method="lanczos", seed=0)  # the 4 largest
+top = hessian_eigenvalues(
+    loss, x, k=4, which="LA", method="lanczos", seed=0
+)  # the 4 largest
 print(f"dense: {dense.eigenvalues.size} eigenvalues, {dense.n_hvp} HVPs")
 print(f"Lanczos top 4: {np.round(top.eigenvalues, 5)} ({top.n_hvp} HVPs)")
 print(f"dense top 4:   {np.round(dense.eigenvalues[-4:], 5)}")
@@ -74,14 +80,23 @@ assert np.allclose(top.eigenvalues, dense.eigenvalues[-4:], rtol=1e-6, atol=1e-8
 # about C - 1 of them; see the spectrum benchmark page). ``outliers`` finds them by the
 # largest relative gap among the top eigenvalues.
 out = outliers(dense.eigenvalues, n_top=10)
-print(f"{out.count} outliers above the bulk edge {out.edge:.3g}: {np.round(out.values, 4)}")
+print(
+    f"{out.count} outliers above the bulk edge {out.edge:.3g}: {np.round(out.values, 4)}"
+)
 
 # %%
 # The same spectrum as a density. SLQ uses ``n_probes`` random probes and
 # ``lanczos_steps`` Lanczos steps each; its standard error across probes comes with it.
 exact = spectral_density(loss, x, method="exact", bandwidth=0.01)
 slq = spectral_density(
-    loss, x, method="slq", n_probes=10, lanczos_steps=40, bandwidth=0.01, grid=exact.grid, seed=0
+    loss,
+    x,
+    method="slq",
+    n_probes=10,
+    lanczos_steps=40,
+    bandwidth=0.01,
+    grid=exact.grid,
+    seed=0,
 )
 print(f"SLQ: {slq.n_hvp} HVPs for {slq.dim} dimensions")
 
@@ -105,7 +120,9 @@ ax.set_title("spectral density at the trained point")
 ax.legend(fontsize=8)
 ax = axes[1]
 ax.plot(np.arange(1, 21), dense.eigenvalues[::-1][:20], "o", color="k", label="dense")
-ax.plot(np.arange(1, 5), top.eigenvalues[::-1], "x", color="C3", ms=10, label="Lanczos k=4")
+ax.plot(
+    np.arange(1, 5), top.eigenvalues[::-1], "x", color="C3", ms=10, label="Lanczos k=4"
+)
 ax.axhline(out.edge, color="gray", ls=":", label="bulk edge")
 ax.set_yscale("symlog", linthresh=1e-3)
 ax.set_xlabel("rank")

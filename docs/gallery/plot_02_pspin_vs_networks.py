@@ -10,9 +10,10 @@ dimensional landscapes" (arXiv:1412.6615): run gradient descent from many random
 
 then look at where the descents stop. For the spin glass the endpoints lie above the
 threshold energy ``-E_inf`` computed by :mod:`pspin.theory` and move towards it, with a spread
-that shrinks, as N grows (the benchmark pages follow this to N = 400). ``landscapes compare`` runs the full study (more sizes, SGD, spectra, overlaps,
-slices) and writes a report; this page shows the same measurements through the Python API at
-sizes that run in seconds.
+that shrinks, as N grows (the benchmark pages follow this to N = 400).
+``landscapes compare`` runs the full study (more sizes, SGD, spectra, overlaps, slices) and
+writes a report; this page shows the same measurements through the Python API at sizes that
+run in seconds.
 """
 
 # %%

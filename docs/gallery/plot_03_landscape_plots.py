@@ -34,9 +34,14 @@ set_threads(1)
 data = teacher_student(n_samples=200, dim=10, hidden=(8,), seed=0)
 net = MLPLoss(data, hidden=(16, 16), activation="relu", loss="mse")
 run = gradient_descent(
-    net, net.random_point(seed=1, size=2), step=1.0, schedule="armijo", max_steps=400,
-    gtol=1e-5, progress=False,
-)  # fmt: skip
+    net,
+    net.random_point(seed=1, size=2),
+    step=1.0,
+    schedule="armijo",
+    max_steps=400,
+    gtol=1e-5,
+    progress=False,
+)
 x, y = run.x
 print(f"{net.dim} parameters; final losses {run.intensive}")
 
@@ -56,8 +61,13 @@ print(f"loss at x {net.energy(x):.6f}, at the rescaled x {net.energy(x_scaled):.
 
 fig, axes = new_figure(ncols=2, width=5.0, height=3.6)
 for ax, normalization in zip(axes[0], ["none", "filter"], strict=True):
-    for point, label, ls in [(x, "x", "-"), (x_scaled, f"x rescaled (c = {c:g})", "--")]:
-        s = slice_1d(net, point, normalization=normalization, span=(-1, 1), n_points=41, seed=3)
+    for point, label, ls in [
+        (x, "x", "-"),
+        (x_scaled, f"x rescaled (c = {c:g})", "--"),
+    ]:
+        s = slice_1d(
+            net, point, normalization=normalization, span=(-1, 1), n_points=41, seed=3
+        )
         ax.plot(s.alphas, s.energies, ls=ls, lw=1.8, label=label)
     ax.set_xlabel(s.coordinate)
     ax.set_ylabel(f"{s.intensive_name}")
@@ -97,13 +107,24 @@ fig.tight_layout()
 # The same on the spin glass
 # --------------------------
 # On the sphere the slice directions are orthonormal tangent vectors and the slices are
-# geodesics: the coordinate is the angle (radians) from the point.
+# geodesics: the coordinate is the angle (radians) from the point. For the path we descend
+# from 8 random starts and join the two *distinct* minima (overlap ``q = x.y / N`` below
+# 0.99; two starts may well reach the same minimum) that are closest to each other.
 model = SphericalPSpin(N=60, p=3, seed=0)
 gd = gradient_descent(
-    model, model.random_point(seed=1, size=2), step=0.2, max_steps=2000, gtol=1e-4,
+    model,
+    model.random_point(seed=1, size=8),
+    step=0.2,
+    max_steps=2000,
+    gtol=1e-4,
     progress=False,
-)  # fmt: skip
-m0, m1 = gd.x
+)
+q = gd.x @ gd.x.T / model.N
+i, j = np.unravel_index(np.argmax(np.where(q < 0.99, q, -np.inf)), q.shape)
+m0, m1 = gd.x[i], gd.x[j]
+print(
+    f"minima at H/N {gd.intensive[i]:.4f} and {gd.intensive[j]:.4f}, overlap {q[i, j]:.3f}"
+)
 s1 = slice_1d(model, m0, span=(-0.6, 0.6), n_points=61, seed=5)
 s2 = slice_2d(model, m0, span=(-0.6, 0.6), n_points=31, seed=5)
 arc = path_between(model, m0, m1, n_points=61)
@@ -123,5 +144,7 @@ axes[0][1].set_title("2-D geodesic slice")
 axes[0][2].plot(arc.t, arc.energies, color="C3", lw=1.8)
 axes[0][2].set_xlabel("t along the great circle")
 axes[0][2].set_ylabel("H/N")
-axes[0][2].set_title(f"between two minima, barrier {arc.barrier:.3f}")
+axes[0][2].set_title(
+    f"between two minima (q = {q[i, j]:.2f}), barrier {arc.barrier:.3f}"
+)
 fig.tight_layout()

@@ -32,7 +32,9 @@ from pspin import SphericalPSpin, theory
 set_threads(1)
 N, p = 6, 3
 kr = theory.kac_rice_mean(N, p)  # all indices at once, exact quadrature
-print(f"E[number of critical points], N = {N}, p = {p}: {kr.mean:.4f} (+- {kr.error:.1e})")
+print(
+    f"E[number of critical points], N = {N}, p = {p}: {kr.mean:.4f} (+- {kr.error:.1e})"
+)
 print("by index k = 0..N-1:", np.round(kr.by_index, 3))
 
 # %%
@@ -54,7 +56,8 @@ for k in range(len(ens.mean)):
         f"Kac-Rice {ens.theory[k]:7.3f}   z = {ens.z[k]:+.2f}"
     )
 print(
-    f"total:   census {ens.total_mean:.1f} +- {ens.total_stderr:.1f}, Kac-Rice {ens.theory_total:.2f}"
+    f"total:   census {ens.total_mean:.1f} +- {ens.total_stderr:.1f}, "
+    f"Kac-Rice {ens.theory_total:.2f}"
 )
 
 # %%
@@ -67,12 +70,19 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 ax = axes[0]
 k = np.arange(len(ens.mean))
 ax.bar(k, kr.by_index, color="0.85", edgecolor="0.5", label="Kac–Rice (exact mean)")
-ax.errorbar(k, ens.mean, yerr=2 * ens.stderr, fmt="o", color="C3", capsize=3,
-            label=f"census, mean ± 2 s.e. ({len(ens.counts)} samples)")  # fmt: skip
+ax.errorbar(
+    k,
+    ens.mean,
+    yerr=2 * ens.stderr,
+    fmt="o",
+    color="C3",
+    capsize=3,
+    label=f"census, mean ± 2 s.e. ({len(ens.counts)} samples)",
+)
 ax.set_xlabel("index k")
 ax.set_ylabel("number of critical points")
 ax.set_title(f"spherical {p}-spin, N = {N}")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left")
 
 ax = axes[1]
 lo, hi = ens.energy_bins[:-1], ens.energy_bins[1:]

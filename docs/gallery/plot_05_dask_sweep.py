@@ -30,7 +30,9 @@ import tempfile
 from pathlib import Path
 
 if importlib.util.find_spec("distributed") is None:
-    raise SystemExit("This tutorial needs dask.distributed: pip install 'landscapes[distributed]'")
+    raise SystemExit(
+        "This tutorial needs dask.distributed: pip install 'landscapes[distributed]'"
+    )
 
 import distributed
 import matplotlib.pyplot as plt
@@ -63,7 +65,9 @@ print(f"{len(tasks)} tasks; the first: {tasks[0].func}, key {tasks[0].key}")
 # stop such a cluster for the call). The ``__main__`` guard matters when the script is run
 # directly: Dask starts its worker processes by re-importing the main module.
 if __name__ == "__main__":
-    workdir = Path(tempfile.mkdtemp(prefix="landscapes-sweep-"))  # the run folders go here
+    workdir = Path(
+        tempfile.mkdtemp(prefix="landscapes-sweep-")
+    )  # the run folders go here
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -74,8 +78,12 @@ if __name__ == "__main__":
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        folder = RunFolder(workdir / "on-dask", "sweep", {"tasks": [t.record() for t in tasks]})
-        result = run_tasks(tasks, folder, executor="dask", scheduler=client, progress=False)
+        folder = RunFolder(
+            workdir / "on-dask", "sweep", {"tasks": [t.record() for t in tasks]}
+        )
+        result = run_tasks(
+            tasks, folder, executor="dask", scheduler=client, progress=False
+        )
     print(
         f"dask: {len(result.completed)} tasks run, {len(result.failed)} failed, "
         f"{result.task_cpu_s:.1f} s of task CPU time"
@@ -88,7 +96,9 @@ if __name__ == "__main__":
     # run of the same tasks gives the same table.
     again = run_tasks(tasks, folder, progress=False)
     print(f"resumed: {len(again.completed)} run, {len(again.skipped)} already stored")
-    local = RunFolder(workdir / "in-process", "sweep", {"tasks": [t.record() for t in tasks]})
+    local = RunFolder(
+        workdir / "in-process", "sweep", {"tasks": [t.record() for t in tasks]}
+    )
     run_tasks(tasks, local, executor="inprocess", progress=False)
     table = results_table(folder, tasks)
     same = table.equals(results_table(local, tasks))
@@ -101,11 +111,15 @@ if __name__ == "__main__":
     for i, (N, rows) in enumerate(table.groupby("config.model.params.N")):
         ax.plot(rows["task"], rows["e_mean"], "o", color=f"C{i}", label=f"N = {N}")
         ax.vlines(rows["task"], rows["e_min"], rows["e_max"], color=f"C{i}", lw=1)
-    ax.axhline(-theory.threshold_energy(3), color="k", ls="--", lw=1, label=r"$-E_\infty$")
+    ax.axhline(
+        -theory.threshold_energy(3), color="k", ls="--", lw=1, label=r"$-E_\infty$"
+    )
     ax.set_xlabel("task (one disorder sample each)")
     ax.set_ylabel("final H/N: mean and range over replicas")
     ax.set_title("a sweep of p-spin descents on a Dask cluster")
     ax.legend(fontsize=8)
     fig.tight_layout()
     plt.show()
-    shutil.rmtree(workdir)  # a real sweep keeps its run folder: results, config.json, failures
+    shutil.rmtree(
+        workdir
+    )  # a real sweep keeps its run folder: results, config.json, failures

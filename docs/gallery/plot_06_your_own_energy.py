@@ -80,7 +80,9 @@ print("H/N at 5 random points:", np.round(model.energy(X) / model.scale, 4))
 # determinism check rebuilds the energy: from its spec (:mod:`landscapes.spec`) when it is
 # registered there, or, as here, from ``twins=``: the same energy built again from the same
 # seed, and one from another seed.
-report = check_energy(model, seed=0, twins=(RandomQuartic(40, seed=0), RandomQuartic(40, seed=1)))
+report = check_energy(
+    model, seed=0, twins=(RandomQuartic(40, seed=0), RandomQuartic(40, seed=1))
+)
 print(report)
 
 # %%
@@ -96,7 +98,9 @@ class BuggyQuartic(RandomQuartic):
 
 
 try:
-    check_energy(BuggyQuartic(N=40, seed=0), seed=0, checks=["gradient", "hvp", "hessian"])
+    check_energy(
+        BuggyQuartic(N=40, seed=0), seed=0, checks=["gradient", "hvp", "hessian"]
+    )
 except ContractError as err:
     print(err)
 
@@ -105,11 +109,14 @@ except ContractError as err:
 # -------------------
 # Gradient descent from 16 random starts, then the Riemannian Hessian spectrum at the lowest
 # endpoint: at a minimum on the sphere all ``N - 1`` eigenvalues are >= 0.
-run = gradient_descent(model, X0 := model.random_point(seed=2, size=16), step=0.1,
-                       max_steps=3000, gtol=1e-6, progress=False)  # fmt: skip
+X0 = model.random_point(seed=2, size=16)
+run = gradient_descent(model, X0, step=0.1, max_steps=3000, gtol=1e-6, progress=False)
 best = int(np.argmin(run.intensive))
-print(f"{run.converged.sum()} of {len(X0)} converged; lowest H/N {run.intensive[best]:.5f}")
+print(
+    f"{run.converged.sum()} of {len(X0)} converged; lowest H/N {run.intensive[best]:.5f}"
+)
 spec = hessian_eigenvalues(model, run.x[best])  # dense: all N - 1 tangent eigenvalues
 print(
-    f"{spec.dim} eigenvalues, smallest {spec.eigenvalues[0]:.4f}, largest {spec.eigenvalues[-1]:.4f}"
+    f"{spec.dim} eigenvalues, smallest {spec.eigenvalues[0]:.4f}, "
+    f"largest {spec.eigenvalues[-1]:.4f}"
 )

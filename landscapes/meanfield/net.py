@@ -422,9 +422,12 @@ class MeanFieldNet(FiniteSumEnergy):
         """The data of the replicas ``sl``: all of it when shared, their rows when per-replica."""
         return (Xb[sl], yb[sl]) if Xb.ndim == 3 else (Xb, yb)
 
-    def _flops(self, K: int, n: int, passes: float) -> float:
-        """Flops of ``passes`` sweeps over the (K, N, n) blocks (products with d inputs)."""
-        return passes * 2.0 * K * self.N * n * (self.d + 1)
+    def _flops(self, K: int, n: int) -> float:
+        """Flops of the largest single product of a kernel on K replicas (thread policy).
+
+        The pre-activations of all replicas' particles are one (K N, d) @ (d, n) product.
+        """
+        return 2.0 * K * self.N * n * self.d
 
     def _energy_and_gradient(self, X, idx=None):
         Xb, yb = self._batch(idx)
@@ -433,7 +436,7 @@ class MeanFieldNet(FiniteSumEnergy):
         e = np.empty(K)
         G = np.empty((K, self.N, self.d + 1))
         w = np.full(self.N, self.norm)
-        with threads.kernel(self._flops(K, Xb.shape[-2], 2.0)):
+        with threads.kernel(self._flops(K, Xb.shape[-2])):
             for sl in replica_blocks(K, self.N, Xb.shape[-2]):
                 Xs, ys = self._rows(Xb, yb, sl)
                 r, vc, vw, _ = _field(
@@ -450,7 +453,7 @@ class MeanFieldNet(FiniteSumEnergy):
         P = X.reshape(K, self.N, self.d + 1)
         e = np.empty(K)
         w = np.full(self.N, self.norm)
-        with threads.kernel(self._flops(K, Xb.shape[-2], 1.0)):
+        with threads.kernel(self._flops(K, Xb.shape[-2])):
             for sl in replica_blocks(K, self.N, Xb.shape[-2]):
                 Xs, ys = self._rows(Xb, yb, sl)
                 r = _field(P[sl, :, 0], P[sl, :, 1:], Xs, ys, self.activation, w, 0, _SCRATCH)[0]
@@ -468,7 +471,7 @@ class MeanFieldNet(FiniteSumEnergy):
         out = np.empty((K, self.N, self.d + 1))
         w = np.full(self.N, a)
         ws = _SCRATCH
-        with threads.kernel(self._flops(K, nb, 4.0)):
+        with threads.kernel(self._flops(K, nb)):
             for sl in replica_blocks(K, self.N, nb):
                 c, W = P[sl, :, 0], P[sl, :, 1:]
                 dc, dW = D[sl, :, 0], D[sl, :, 1:]

@@ -5,7 +5,10 @@ Everything here is a pure function of arrays (no Energy, no Dataset), so
 :mod:`landscapes.nn` both import it and neither imports the other's internals.
 
 * Activations: ``ACTIVATION_FUNCS[name](z, order)`` returns ``(s(z), s'(z), s''(z))`` with
-  the derivatives ``None`` beyond ``order`` (0, 1 or 2).
+  the derivatives ``None`` beyond ``order`` (0, 1 or 2); :func:`activate` computes the
+  same numbers in place (the kernels' version).
+* Work arrays: :class:`Scratch` keeps the kernels' temporaries per thread between calls,
+  so a call pays no page faults (half the time of an MLPLoss HVP before).
 * Flat parameter layout of an MLP ``sizes = (d, h_1, ..., m)``: for each layer the weight
   ``W`` (fan_in, fan_out) in row-major order, then the bias (fan_out,) (:func:`split_layout`,
   :func:`unflatten_batch`, :func:`flatten_grads`); :func:`init_std` is the standard
@@ -299,16 +302,28 @@ def mlp_outputs(theta: np.ndarray, sizes, activation: str, Xd: np.ndarray) -> np
     return A
 
 
-def loss_head(loss, out, T, with_grad=True):
+def _like(ws, name, like):
+    """A new or scratch array with the shape and memory layout of ``like`` (K, n, m)."""
+    if ws is not None:
+        if like.flags.c_contiguous:
+            return ws(name, like.shape)
+        if like.transpose(1, 0, 2).flags.c_contiguous:
+            return ws(name, like.shape, replica_major=False)
+    return np.empty_like(like)
+
+
+def loss_head(loss, out, T, with_grad=True, ws=None):
     """Per-replica mean loss (K,), dloss/dz (K, n, m) / n, and the softmax (CE).
 
     ``T`` holds shared targets ((n,) labels or (n, m)) or per-replica ones ((K, n) labels or
-    (K, n, m)), the latter from a 2-D ``idx``.
+    (K, n, m)), the latter from a 2-D ``idx``. With a :class:`Scratch` ``ws`` the (K, n, m)
+    results are scratch arrays (for kernels that use them within the call).
     """
     K, n = out.shape[:2]
     if loss == "cross_entropy":
         zmax = out.max(axis=2, keepdims=True)
-        ez = np.exp(out - zmax)
+        ez = np.subtract(out, zmax, out=_like(ws, "head_p", out))
+        ez = np.exp(ez, out=ez)
         s = ez.sum(axis=2, keepdims=True)
         lse = np.log(s) + zmax
         Tk = np.broadcast_to(T if T.ndim == 2 else T[None], (K, n))
@@ -316,20 +331,26 @@ def loss_head(loss, out, T, with_grad=True):
         e = (lse - zy)[..., 0].mean(axis=1)
         if not with_grad:
             return e, None, None
-        p = ez / s
-        D = p.copy()
+        p = np.divide(ez, s, out=ez)
+        D = _like(ws, "head_d", out)
+        np.copyto(D, p)
         if T.ndim == 2:
             D[np.arange(K)[:, None], np.arange(n), Tk] -= 1.0
         else:
             D[:, np.arange(n), T] -= 1.0
-        return e, D / n, p
-    r = out - (T if T.ndim == 3 else T[None])
+        return e, np.divide(D, n, out=D), p
+    r = np.subtract(out, T if T.ndim == 3 else T[None], out=_like(ws, "head_d", out))
     e = 0.5 * np.einsum("knm,knm->k", r, r) / n
-    return e, (r / n if with_grad else None), None
+    return e, (np.divide(r, n, out=r) if with_grad else None), None
 
 
-def head_hvp(loss, RZ, p, n):
-    """(d^2 loss / dz^2) RZ / n for each sample."""
+def head_hvp(loss, RZ, p, n, ws=None):
+    """(d^2 loss / dz^2) RZ / n for each sample (a scratch array with a :class:`Scratch`)."""
+    R = _like(ws, "head_r", RZ)
     if loss == "cross_entropy":
-        return p * (RZ - np.sum(p * RZ, axis=2, keepdims=True)) / n
-    return RZ / n
+        np.multiply(p, RZ, out=R)
+        s = np.sum(R, axis=2, keepdims=True)
+        np.subtract(RZ, s, out=R)
+        np.multiply(p, R, out=R)
+        return np.divide(R, n, out=R)
+    return np.divide(RZ, n, out=R)

@@ -258,14 +258,18 @@ class MLPLoss(FiniteSumEnergy):
                 d2As.append(d2a)
         return Zs, As, dAs, d2As
 
-    def _flops(self, K: int, n: int, passes: float) -> float:
-        """Flops of ``passes`` forward-pass equivalents on K replicas and n samples."""
-        return (
-            passes
-            * 2.0
-            * K
-            * n
-            * sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:], strict=True))
+    def _flops(self, K: int, Xd: np.ndarray) -> float:
+        """Flops of the largest single product of a kernel on K replicas (thread policy).
+
+        Threads pay per product, not per kernel: the first layer on shared data is one GEMM
+        for all K replicas, every other product is one replica's.
+        """
+        n = Xd.shape[-2]
+        first = 2.0 * n * self.sizes[0] * self.sizes[1] * (K if Xd.ndim == 2 else 1)
+        return max(
+            first,
+            *(2.0 * n * a * b for a, b in zip(self.sizes[1:-1], self.sizes[2:], strict=True)),
+            0.0,
         )
 
     def _forward_ws(self, Ws, bs, Xd, order, K):
@@ -296,34 +300,34 @@ class MLPLoss(FiniteSumEnergy):
                 d2As.append(d2a)
         return Z, As, dAs, d2As
 
-    def _loss_head(self, out, T, with_grad=True):
-        return loss_head(self.loss, out, T, with_grad)
+    def _loss_head(self, out, T, with_grad=True, ws=None):
+        return loss_head(self.loss, out, T, with_grad, ws)
 
-    def _head_hvp(self, RZ, p, n):
-        return head_hvp(self.loss, RZ, p, n)
+    def _head_hvp(self, RZ, p, n, ws=None):
+        return head_hvp(self.loss, RZ, p, n, ws)
 
     def _decay(self, e, X):
         return e + 0.5 * self.weight_decay * np.einsum("kp,kp->k", X, X)
 
     def _energy(self, X, idx=None):
         Xd, T = self._data(idx)
-        K, n = X.shape[0], Xd.shape[-2]
+        K = X.shape[0]
         Ws, bs = unflatten_batch(X, self.sizes, self._layout)
-        with threads.kernel(self._flops(K, n, 1.0)):
+        with threads.kernel(self._flops(K, Xd)):
             out = self._forward_ws(Ws, bs, Xd, 0, K)[0]
-            e = self._loss_head(out, T, with_grad=False)[0]
+            e = self._loss_head(out, T, with_grad=False, ws=_SCRATCH)[0]
         return self._decay(e, X) if self.weight_decay else e
 
     def _energy_and_gradient(self, X, idx=None):
         Xd, T = self._data(idx)
-        K, n = X.shape[0], Xd.shape[-2]
+        K = X.shape[0]
         rm = Xd.ndim == 3 or K == 1
         Ws, bs = unflatten_batch(X, self.sizes, self._layout)
         L = len(Ws)
         gWs, gbs = [None] * L, [None] * L
-        with threads.kernel(self._flops(K, n, 3.0)):
+        with threads.kernel(self._flops(K, Xd)):
             out, As, dAs, _ = self._forward_ws(Ws, bs, Xd, 1, K)
-            e, D, _ = self._loss_head(out, T)
+            e, D, _ = self._loss_head(out, T, ws=_SCRATCH)
             for i in range(L - 1, -1, -1):
                 gWs[i] = xtmm(Xd, D) if i == 0 else np.matmul(tr(As[i]), D)
                 gbs[i] = D.sum(axis=1)
@@ -350,8 +354,7 @@ class MLPLoss(FiniteSumEnergy):
         dWs, dbs = unflatten_batch(V, self.sizes, self._layout)
         L = len(Ws)
         gWs, gbs = [None] * L, [None] * L
-        passes = 5.0 if gauss_newton else 7.0
-        with threads.kernel(self._flops(max(Kx, Kv), n, passes)):
+        with threads.kernel(self._flops(max(Kx, Kv), Xd)):
             out, As, dAs, d2As = self._forward_ws(Ws, bs, Xd, 1 if gauss_newton else 2, Kx)
             # forward R pass: RZ_i, RA_i
             RZs, RAs = [], [None]
@@ -369,8 +372,8 @@ class MLPLoss(FiniteSumEnergy):
                 RZs.append(RZ)
                 if i < L - 1:
                     RAs.append(np.multiply(dAs[i], RZ, out=_SCRATCH(f"ra{i}", shape, lay)))
-            _, D, p = self._loss_head(out, T)
-            RD = self._head_hvp(RZs[-1], p, n)
+            _, D, p = self._loss_head(out, T, ws=_SCRATCH)
+            RD = self._head_hvp(RZs[-1], p, n, ws=_SCRATCH)
             for i in range(L - 1, -1, -1):
                 if i == 0:
                     gWs[i] = xtmm(Xd, RD)

@@ -28,14 +28,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from landscapes import threads
 from landscapes._validation import as_points, check_int, check_positive
 from landscapes.datasets import Dataset, data_seed_record, dataset_spec
 from landscapes.datasets import from_spec as datasets_from_spec
 from landscapes.energy import FiniteSumEnergy
 from landscapes.manifolds import Euclidean
-from landscapes.nn.layers import ACTIVATION_FUNCS, LOSSES, head_hvp, loss_head, tr, xmm, xtmm
+from landscapes.nn.layers import (
+    ACTIVATION_FUNCS,
+    LOSSES,
+    Scratch,
+    activate,
+    head_hvp,
+    loss_head,
+    tr,
+    xmm,
+    xtmm,
+)
 from landscapes.random import SeedLike, as_generator
 from landscapes.spec import register
+
+_SCRATCH = Scratch()
 
 __all__ = [
     "ParabolicResNet",
@@ -281,63 +294,98 @@ class _ResidualNetLoss(FiniteSumEnergy):
             return self._X, self._T
         return self._X[idx], self._T[idx]
 
+    def _flops(self, K: int, Xd: np.ndarray) -> float:
+        """Flops of the largest single product of a kernel on K replicas (thread policy).
+
+        The opening layer on shared data is one GEMM for all K replicas; the residual units'
+        (n, w) @ (w, w) products and the head are one replica's each.
+        """
+        n, w = Xd.shape[-2], self.width
+        first = 2.0 * n * self.data.n_features * w * (K if Xd.ndim == 2 else 1)
+        head = 2.0 * n * len(self.head_slots) * w * self.data.n_outputs
+        return max(first, 2.0 * n * w * w, head)
+
     def _run(self, X, idx, V=None, order=1, need_grad=True):
         """Energy, gradient and (when V is given) the R-operator H V, all batched.
 
         A 2-D ``idx`` (K, b) gathers per-replica inputs (K, b, d); X (and V) have K rows.
+        Every (K, n, width) array is a :class:`~landscapes.nn.layers.Scratch` one, and the
+        operations are those of the plain formulas in the same order (equal bit for bit).
         """
         Xd, T = self._data(idx)
         n = Xd.shape[-2]
-        W = self._unflatten(X)
-        dW = None if V is None else self._unflatten(V)
-        Kb = max(X.shape[0], 1 if V is None else V.shape[0])
+        Kx = X.shape[0]
+        Kb = max(Kx, 1 if V is None else V.shape[0])
         tang = V is not None
+        with threads.kernel(self._flops(Kb, Xd)):
+            return self._run_kernel(X, V, Xd, T, n, Kx, Kb, order, need_grad, tang)
+
+    def _run_kernel(self, X, V, Xd, T, n, Kx, Kb, order, need_grad, tang):
+        ws = _SCRATCH
+        w = self.width
+        sx, sb = (Kx, n, w), (Kb, n, w)
+        W = self._unflatten(X)
+        dW = self._unflatten(V) if tang else None
         # ---- forward (with tangents)
-        Y0 = xmm(Xd, W["W_in"]) + W["b_in"][:, None, :]
+        Y0 = xmm(Xd, W["W_in"], out=ws("y0", sx, Xd.ndim == 3 or Kx == 1))
+        np.add(Y0, W["b_in"][:, None, :], out=Y0)
         slots = self._init_slots(Y0)
         if tang:
-            dY0 = xmm(Xd, dW["W_in"]) + dW["b_in"][:, None, :]
+            dY0 = xmm(Xd, dW["W_in"], out=ws("dy0", sb, Xd.ndim == 3 or Kb == 1))
+            np.add(dY0, dW["b_in"][:, None, :], out=dY0)
             dslots = self._init_slots(dY0)
         prog = self._program()
         cache = []
-        for op in prog:
+        for q, op in enumerate(prog):
             if op[0] == "mix":
-                slots = [2 * slots[0] - slots[1], slots[0]]
+                new = np.multiply(slots[0], 2, out=ws(f"s{q}", sx))
+                slots = [np.subtract(new, slots[1], out=new), slots[0]]
                 if tang:
-                    dslots = [2 * dslots[0] - dslots[1], dslots[0]]
+                    new = np.multiply(dslots[0], 2, out=ws(f"ds{q}", sb))
+                    dslots = [np.subtract(new, dslots[1], out=new), dslots[0]]
                 cache.append(None)
                 continue
             _, t, s, kn, bn, j, c = op
             Kj, bj = W[kn][:, j], W[bn][:, j]
             src = slots[s]
-            Z = np.matmul(src, Kj) + bj[:, None, :]
-            A, dA, d2A = self._act(Z, order)
+            Z = np.matmul(src, Kj, out=ws(f"z{q}", sx))
+            np.add(Z, bj[:, None, :], out=Z)
+            dA = ws(f"da{q}", sx) if order >= 1 else None
+            d2A = ws(f"d2a{q}", sx) if order >= 2 else None
+            A, dA, d2A = activate(self.activation, Z, order, dA, d2A)
             ent = {"src": src, "A": A, "dA": dA, "d2A": d2A, "K": Kj}
-            new_t = slots[t] + c * np.matmul(A, tr(Kj))
+            new_t = np.matmul(A, tr(Kj), out=ws(f"s{q}", sx))
+            np.multiply(new_t, c, out=new_t)
+            np.add(slots[t], new_t, out=new_t)
             if tang:
                 dK, db = dW[kn][:, j], dW[bn][:, j]
                 dsrc = dslots[s]
-                dZ = np.matmul(dsrc, Kj) + np.matmul(src, dK) + db[:, None, :]
-                dAct = dA * dZ
+                tmp = ws("tmp", sb)
+                dZ = np.matmul(dsrc, Kj, out=ws(f"dz{q}", sb))
+                dZ += np.matmul(src, dK, out=tmp)
+                dZ += db[:, None, :]
+                dAct = np.multiply(dA, dZ, out=ws(f"dact{q}", sb))
                 ent.update(dsrc=dsrc, dZ=dZ, dAct=dAct, dK=dK)
-                dslots[t] = dslots[t] + c * (np.matmul(dAct, tr(Kj)) + np.matmul(A, tr(dK)))
+                U = np.matmul(dAct, tr(Kj), out=ws(f"ds{q}", sb))
+                U += np.matmul(A, tr(dK), out=tmp)
+                np.multiply(U, c, out=U)
+                dslots[t] = np.add(dslots[t], U, out=U)
             slots[t] = new_t
             cache.append(ent)
         Hin = np.concatenate([slots[i] for i in self.head_slots], axis=2)
         Wo, bo = W["W_out"], W["b_out"]
         out = np.matmul(Hin, Wo) + bo[:, None, :]
-        e, D, p = loss_head(self.loss, out, T, with_grad=need_grad or tang)
+        e, D, p = loss_head(self.loss, out, T, with_grad=need_grad or tang, ws=ws)
         if self.weight_decay:
             e = e + 0.5 * self.weight_decay * np.einsum("kp,kp->k", X, X)
         if not need_grad and not tang:
             return e, None
         G = {}
-        w = self.width
         if tang:
             dHin = np.concatenate([dslots[i] for i in self.head_slots], axis=2)
             dWo, dbo = dW["W_out"], dW["b_out"]
             dout = np.matmul(dHin, Wo) + np.matmul(Hin, dWo) + dbo[:, None, :]
-            RD = head_hvp(self.loss, dout, p, n)
+            RD = head_hvp(self.loss, dout, p, n, ws=ws)
             G["W_out"] = np.matmul(tr(Hin), RD) + np.matmul(tr(dHin), D)
             G["b_out"] = RD.sum(axis=1)
             Hbar = np.matmul(D, tr(Wo))
@@ -346,42 +394,63 @@ class _ResidualNetLoss(FiniteSumEnergy):
             G["W_out"] = np.matmul(tr(Hin), D)
             G["b_out"] = D.sum(axis=1)
             Hbar = np.matmul(D, tr(Wo))
-        adj = [np.zeros((Kb, n, w)) for _ in range(self.n_slots)]
-        radj = [np.zeros((Kb, n, w)) for _ in range(self.n_slots)] if tang else None
+
+        def zeros(name):
+            z = ws(name, sb)
+            z.fill(0.0)
+            return z
+
+        adj = [zeros(f"adj{i}") for i in range(self.n_slots)]
+        radj = [zeros(f"radj{i}") for i in range(self.n_slots)] if tang else None
         for k, i in enumerate(self.head_slots):
-            adj[i] = adj[i] + Hbar[:, :, k * w : (k + 1) * w]
+            adj[i] += Hbar[:, :, k * w : (k + 1) * w]
             if tang:
-                radj[i] = radj[i] + RHbar[:, :, k * w : (k + 1) * w]
+                radj[i] += RHbar[:, :, k * w : (k + 1) * w]
         for name in self._layer_blocks():
             G[name] = np.zeros((Kb, *dict((b[0], b[1]) for b in self._blocks)[name]))
-        for op, ent in zip(prog[::-1], cache[::-1], strict=True):
+        tmp = ws("tmp", sb)
+        for q in range(len(prog) - 1, -1, -1):
+            op, ent = prog[q], cache[q]
             if op[0] == "mix":
-                adj = [2 * adj[0] + adj[1], -adj[0]]
+                # (adj0, adj1) -> (2 adj0 + adj1, -adj0)
+                new = np.multiply(adj[0], 2, out=ws(f"am{q}", sb))
+                adj = [np.add(new, adj[1], out=new), np.negative(adj[0], out=ws(f"an{q}", sb))]
                 if tang:
-                    radj = [2 * radj[0] + radj[1], -radj[0]]
+                    new = np.multiply(radj[0], 2, out=ws(f"rm{q}", sb))
+                    radj = [
+                        np.add(new, radj[1], out=new),
+                        np.negative(radj[0], out=ws(f"rn{q}", sb)),
+                    ]
                 continue
             _, t, s, kn, bn, j, c = op
             Kj, A, dA, src = ent["K"], ent["A"], ent["dA"], ent["src"]
             Gt = adj[t]
-            Abar = c * np.matmul(Gt, Kj)
-            Zbar = Abar * dA
+            Abar = np.matmul(Gt, Kj, out=ws("abar", sb))
+            np.multiply(Abar, c, out=Abar)
+            Zbar = np.multiply(Abar, dA, out=ws("zbar", sb))
             if not tang:
                 G[kn][:, j] += c * np.matmul(tr(Gt), A) + np.matmul(tr(src), Zbar)
                 G[bn][:, j] += Zbar.sum(axis=1)
-                adj[s] = adj[s] + np.matmul(Zbar, tr(Kj))
+                adj[s] += np.matmul(Zbar, tr(Kj), out=tmp)
                 continue
             RGt = radj[t]
             dK, dsrc, dZ, dAct = ent["dK"], ent["dsrc"], ent["dZ"], ent["dAct"]
-            RAbar = c * (np.matmul(RGt, Kj) + np.matmul(Gt, dK))
-            RZbar = RAbar * dA + Abar * ent["d2A"] * dZ
+            R = np.matmul(RGt, Kj, out=ws("rabar", sb))
+            R += np.matmul(Gt, dK, out=tmp)
+            np.multiply(R, c, out=R)  # RAbar
+            np.multiply(R, dA, out=R)
+            np.multiply(Abar, ent["d2A"], out=tmp)
+            tmp *= dZ
+            RZbar = np.add(R, tmp, out=R)  # RAbar dA + (Abar d2A) dZ
             G[kn][:, j] += (
                 c * (np.matmul(tr(RGt), A) + np.matmul(tr(Gt), dAct))
                 + np.matmul(tr(dsrc), Zbar)
                 + np.matmul(tr(src), RZbar)
             )
             G[bn][:, j] += RZbar.sum(axis=1)
-            adj[s] = adj[s] + np.matmul(Zbar, tr(Kj))
-            radj[s] = radj[s] + np.matmul(RZbar, tr(Kj)) + np.matmul(Zbar, tr(dK))
+            adj[s] += np.matmul(Zbar, tr(Kj), out=tmp)
+            radj[s] += np.matmul(RZbar, tr(Kj), out=tmp)
+            radj[s] += np.matmul(Zbar, tr(dK), out=tmp)
         src_adj = radj if tang else adj
         Y0bar = self._init_slots_adjoint(src_adj)
         G["W_in"] = xtmm(Xd, Y0bar)

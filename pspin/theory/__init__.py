@@ -46,7 +46,9 @@ Modules
 (threshold, layers, ground state, complexities), :mod:`~pspin.theory.goe` (semicircle, exact GOE
 densities), :mod:`~pspin.theory.kac_rice` (finite-N counts), :mod:`~pspin.theory.hessian`
 (Hessian law at critical points), :mod:`~pspin.theory.thermo` (transitions, equilibrium) and
-:mod:`~pspin.theory.dynamics` (the exact N -> infinity Langevin dynamics).
+:mod:`~pspin.theory.dynamics` (the exact N -> infinity Langevin dynamics). The attribute
+``pspin.theory.dynamics`` is the solver function; its module is imported with
+``from pspin.theory.dynamics import ...``.
 """
 
 from pspin.theory.complexity import (

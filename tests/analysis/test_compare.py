@@ -13,6 +13,7 @@ from analysis.studies.compare import (
     pspin_theory_lines,
 )
 from landscapes import Quadratic
+from landscapes.random import as_seed_sequence, child
 
 
 def test_overlaps_and_function_overlaps_match_direct_formulas():
@@ -219,3 +220,61 @@ def test_default_network_protocol_ends_at_minima():
     assert res.meta["spectrum_method"] == "dense"
     lam = a["spec_nodes"]  # at gtol a few tiny negative eigenvalues may remain
     assert (lam.min(axis=1) > -1e-3 * lam.max(axis=1)).all(), lam.min(axis=1)
+
+
+def test_learning_curves_are_the_recorded_descent_and_held_out_values_the_models():
+    """The stored learning curve starts at the random starts' energies and ends at the final
+    values; held-out loss and accuracy equal the network's own split_loss / accuracy at the
+    GD endpoints; recording changes nothing else (same final energies as without it)."""
+    from analysis.dynamics import gradient_descent
+    from analysis.studies.compare import ModelTask, build_energy
+
+    config = build_config("quick", {"networks": {"n_train": 40, "n_test": 30}})
+    e = build_energy(config, ModelTask("digits", 3), 7)
+    gd = dict(step=1.0, max_steps=40, gtol=1e-4, schedule="armijo")
+    res = measure_ensemble(e, replicas=3, seed=1, gd=gd, spectra=0)
+    a = res.arrays
+    t, tr = a["gd_trace_steps"], a["gd_trace"]
+    assert t[0] == 0 and t[-1] == a["gd_steps"].max() and tr.shape == (t.size, 3)
+    np.testing.assert_allclose(tr[-1], a["gd_final"], rtol=1e-12)
+    x0 = e.random_point(child(as_seed_sequence(1), 0), size=3)
+    np.testing.assert_allclose(tr[0], e.energy(x0) / e.scale, rtol=1e-12)
+    plain = gradient_descent(e, x0, progress=False, **gd)
+    np.testing.assert_array_equal(plain.intensive, a["gd_final"])
+    np.testing.assert_allclose(a["gd_test_loss"], e.split_loss(plain.x, "test"), rtol=1e-12)
+    np.testing.assert_allclose(a["gd_test_accuracy"], e.accuracy(plain.x, "test"))
+    assert ((a["gd_test_accuracy"] >= 0) & (a["gd_test_accuracy"] <= 1)).all()
+
+
+def test_merged_learning_curves_keep_a_stopped_sample_at_its_last_value():
+    from analysis.studies.compare.tasks import _merge_traces
+
+    steps, traces = _merge_traces(
+        [np.array([0, 2, 4, 5]), np.array([0, 2, 4, 6, 8])],
+        [np.arange(4.0)[:, None], 10 + np.arange(5.0)[:, None]],
+    )
+    np.testing.assert_array_equal(steps, [0, 2, 4, 5, 6, 8])
+    np.testing.assert_array_equal(traces[:, 0], [0, 1, 2, 3, 3, 3])
+    np.testing.assert_array_equal(traces[:, 1], [10, 11, 12, 12, 13, 14])
+
+
+def test_census_task_stores_the_minima_saddle_graph():
+    """The census's minima joined through its index-1 saddles: saddles above both minima
+    they join (NaN where a descent reached no verified minimum), and the graph the report
+    draws as a disconnectivity graph is built from exactly these arrays."""
+    from analysis.plots.compare_spectra import census_graph
+    from analysis.studies.compare import census_task
+
+    config = build_config("quick", {"pspin": {"census_size": 8, "census_starts": 64}})
+    meta, a = census_task(config)
+    m, s = a["minima_energies"], a["saddle_energies"]
+    assert meta["n_minima_connected"] == m.size >= int(np.sum(a["indices"] == 0))
+    assert meta["n_saddles"] == s.size == int(np.sum(a["indices"] == 1))
+    ends = a["saddle_ends"]
+    ok = np.all(np.isfinite(ends), axis=1)
+    assert ok.any()
+    i, j = ends[ok].astype(int).T
+    assert (s[ok] >= np.maximum(m[i], m[j]) - 1e-12).all()
+    g = census_graph((meta, a))
+    assert g.number_of_nodes() == m.size
+    assert g.number_of_edges() == int(np.sum(ok & (ends[:, 0] != ends[:, 1])))

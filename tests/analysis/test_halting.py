@@ -130,3 +130,14 @@ def test_sagun_sgd_and_gd_vs_sgd_small():
     # both methods stop in a local minimum: below the random level, above the ground state
     assert np.all(cmp.gd_energy < -1.0) and np.all(cmp.sgd_energy < -1.0)
     assert np.all(cmp.sgd_energy > -2.0) and np.all(cmp.gd_energy > -2.0)
+
+
+def test_gd_vs_sgd_paired_reports_shared_minima():
+    kw = dict(P=3, samples=1, replicas=4, sgd_epochs=3, final_gd_steps=100, seed=1)
+    paired = gd_vs_sgd(10, paired=True, **kw)
+    indep = gd_vs_sgd(10, **kw)
+    assert 0.0 <= paired.summary["same_minimum"] <= 1.0
+    assert math.isnan(indep.summary["same_minimum"])
+    # GD runs are the same in both designs; SGD starts differ unless paired
+    assert np.array_equal(paired.gd_energy, indep.gd_energy)
+    assert not np.allclose(paired.sgd_energy, indep.sgd_energy)

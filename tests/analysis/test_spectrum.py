@@ -473,3 +473,64 @@ def test_slq_faithful_on_digits_mlp():
     top = hessian_eigenvalues(m, x, k=5, method="lanczos", seed=0)
     assert top.all_converged
     np.testing.assert_allclose(top.eigenvalues, exact[-5:], rtol=1e-8)
+
+
+def test_tangent_operator_is_a_scipy_linear_operator(p3):
+    """``aslinearoperator(op)`` is ``op``; products (vector, column block, adjoint, ``@``) equal
+    the dense Riemannian Hessian; ``eigsh(op)`` finds its top eigenvalues; the row-wise
+    ``apply`` and the column-wise ``matmat`` agree."""
+    from scipy.sparse.linalg import LinearOperator, aslinearoperator, eigsh
+
+    x = p3.random_point(3)
+    op = tangent_operator(p3, x)
+    assert isinstance(op, LinearOperator) and aslinearoperator(op) is op
+    assert op.as_linear_operator() is op
+    assert op.shape == (99, 99) and op.dtype == np.float64
+    D = op.dense()
+    rng = np.random.default_rng(0)
+    v, C = rng.standard_normal(99), rng.standard_normal((99, 4))
+    np.testing.assert_allclose(op.matvec(v), D @ v, atol=1e-10)
+    np.testing.assert_allclose(op @ v, D @ v, atol=1e-10)
+    np.testing.assert_allclose(op.matmat(C), D @ C, atol=1e-10)
+    np.testing.assert_allclose(op.rmatvec(v), D @ v, atol=1e-10)
+    np.testing.assert_allclose(op.H @ v, D @ v, atol=1e-10)
+    np.testing.assert_allclose(op.apply(C.T), (D @ C).T, atol=1e-10)
+    n0 = op.n_hvp
+    op.matmat(C)
+    assert op.n_hvp == n0 + 4  # one block HVP of 4 vectors
+    w = eigsh(op, k=3, which="LA", v0=np.ones(99))[0]
+    np.testing.assert_allclose(np.sort(w), np.linalg.eigvalsh(D)[-3:], rtol=1e-8)
+
+
+def test_morse_index_counts_raw_and_with_a_relative_tolerance():
+    from analysis.spectrum import MORSE_RTOL, morse_index
+
+    w = np.array([-3e-3, -1e-12, 0.0, 2.0, 10.0])
+    mi = morse_index(w)  # default rtol 1e-3 of max|lambda| = 10: threshold -1e-2
+    assert (mi.raw, mi.tolerant, mi.scale, mi.rtol) == (1, 0, 10.0, MORSE_RTOL)
+    assert morse_index(w, rtol=1e-4).tolerant == 1  # threshold -1e-3
+    assert morse_index(-w).raw == 2 and morse_index(-w).tolerant == 2
+    for bad in ([], [np.nan, 1.0]):
+        with pytest.raises(ValueError, match="eigenvalues"):
+            morse_index(bad)
+    with pytest.raises(ValueError, match="rtol"):
+        morse_index(w, rtol=1.0)
+
+
+def test_ks_distance_and_test_are_scipys():
+    from scipy import stats
+
+    from analysis.spectrum import ks_test
+
+    z = np.random.default_rng(5).standard_normal(200)
+    ref = stats.kstest(z, stats.norm.cdf)
+    d, pv = ks_test(z, stats.norm.cdf)
+    assert d == pytest.approx(ref.statistic, abs=1e-15) and pv == pytest.approx(ref.pvalue)
+    # the distance by its definition: max over the sorted sample of the ECDF's gaps
+    s = np.sort(z)
+    i = np.arange(1, s.size + 1)
+    direct = max(
+        np.max(i / s.size - stats.norm.cdf(s)), np.max(stats.norm.cdf(s) - (i - 1) / s.size)
+    )
+    assert ks_distance(z, stats.norm.cdf) == pytest.approx(direct, abs=1e-15)
+    assert ks_test(z + 1.0, stats.norm.cdf)[1] < 1e-6

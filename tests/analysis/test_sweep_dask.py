@@ -199,13 +199,15 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
 
     import analysis.sweep.executors
 
-    monkeypatch.setattr(analysis.sweep.executors, "_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(analysis.sweep.executors, "CONNECT_TIMEOUT_S", 1.0)
 
     with socket.socket() as s:  # a free port with nobody listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     folder = _folder(tmp_path, "none")
-    with pytest.raises(ValueError, match="cannot reach the Dask scheduler"):
+    with pytest.raises(
+        analysis.sweep.executors.SchedulerError, match="cannot reach the Dask scheduler"
+    ):
         run_tasks(
             make_tasks(ECHO, [{}], 0),
             folder,

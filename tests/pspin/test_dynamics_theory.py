@@ -86,6 +86,15 @@ def test_high_temperature_equilibrium_tti_and_fdt(p3_hot):
         assert abs(s.integrated_response(t, tw) - (1 - s.correlation(t, tw)) / T) < 2e-3
 
 
+def test_mixture_relaxes_to_its_paramagnet_above_td():
+    mix, T = {3: 0.5, 4: 0.5}, 1.2
+    assert T > th.dynamical_transition(mix).temperature
+    s = dynamics(mix, T, 20.0, h0=0.01, grid=256)
+    tol = 3 * s.error[-1] + 1e-3  # the coarse late grid: error ~ 3e-3 here
+    assert s.energy[-1] == pytest.approx(float(th.paramagnetic_energy(T, mix)), abs=tol)
+    assert s.mu[-1] == pytest.approx(T + 3.5 / T, abs=tol)  # T + xi'(1)/T
+
+
 def test_zero_temperature_approaches_threshold_from_above():
     s = dynamics(3, 0.0, 200.0, h0=0.01, grid=256, error=False)
     e_inf = th.threshold_energy(3)
@@ -154,3 +163,35 @@ def test_zero_temperature_reaches_t1000_above_threshold():
     assert s.t_max >= 1000.0
     assert np.all(s.energy > -th.threshold_energy(3))
     assert s.energy[-1] + th.threshold_energy(3) < 0.006
+
+
+def test_normalization_gradient_at_a_random_point_is_xi_prime():
+    # the solver's de/dt(0) = -xi'(1) is the model's |rgrad H|^2 / N at uniform points
+    from pspin import SphericalPSpin
+
+    model = SphericalPSpin(60, 3, seed=3)
+    x = model.random_point(4, size=64)
+    g2 = np.sum(model.rgrad(x) ** 2, axis=1) / model.N
+    se = g2.std(ddof=1) / np.sqrt(g2.size)
+    assert abs(g2.mean() - 3.0 * (model.N - 1) / model.N) < 4 * se + 0.15
+
+
+@pytest.mark.slow
+def test_finite_n_langevin_matches_the_solver():
+    # checks the noise normalization sqrt(2T) and the time unit (also run by
+    # `landscapes dynamics pspin --T 1.5`)
+    from analysis.studies import dynamics as study
+
+    r = study.pspin_study(
+        temperature=1.5,
+        sizes=(128,),
+        samples=4,
+        replicas=8,
+        t_max=2.0,
+        step=0.005,
+        waiting_times=(0.5,),
+        lags=(0.0, 0.5),
+        log=lambda m: None,
+    )
+    for row in study.comparison_table(r, at=(0.25, 0.5, 1.0, 2.0)):
+        assert abs(row["deviation"]) < 4 * row["se"] + 3.0 / row["N"]

@@ -417,3 +417,21 @@ def test_not_implemented_for_mixtures(call):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ----------------------------------------------------------------- the one semicircle
+def test_semicircle_density_and_cdf():
+    x = np.linspace(-3.0, 5.0, 200001)
+    rho = th.semicircle_density(x, center=1.0, radius=2.0)
+    dx = x[1] - x[0]
+    assert np.sum(rho) * dx == pytest.approx(1.0, abs=1e-6)
+    assert np.sum(rho * x) * dx == pytest.approx(1.0, abs=1e-6)
+    assert np.sum(rho * (x - 1.0) ** 2) * dx == pytest.approx(1.0, abs=1e-5)  # R^2 / 4
+    assert th.semicircle_cdf(1.0, 1.0, 2.0) == pytest.approx(0.5)
+    assert th.semicircle_cdf([-1.0, 3.0], 1.0, 2.0).tolist() == [0.0, 1.0]
+    cdf = th.semicircle_cdf(x, 1.0, 2.0)
+    assert np.max(np.abs(np.cumsum(rho) * dx - cdf)) < 1e-4
+    hs = th.hessian_spectrum(-1.5, 3)
+    assert np.allclose(hs.density(x), th.semicircle_density(x, hs.center, hs.radius))
+    with pytest.raises(ValueError, match="radius"):
+        th.semicircle_density(0.0, radius=0.0)

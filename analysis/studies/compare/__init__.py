@@ -8,8 +8,9 @@
   :func:`compare_task`, :func:`run_comparison`): resumable, identical on any executor.
 * :mod:`~analysis.studies.compare.landscape`: slices through endpoints and a small census.
 * :mod:`~analysis.studies.compare.tables`: :func:`load_tables`, tidy tables from a run folder.
-* :mod:`~analysis.studies.compare.report`: :func:`make_figures_and_report` and the theory
-  lines (:func:`pspin_theory_lines`, from :mod:`pspin.theory`).
+* :mod:`~analysis.studies.compare.report`: :func:`make_figures_and_report` (figures drawn
+  by worker processes from plain data, report.html and report.md with every warning in one
+  table) and the theory lines (:func:`pspin_theory_lines`, from :mod:`pspin.theory`).
 """
 
 from analysis.studies.compare.landscape import (

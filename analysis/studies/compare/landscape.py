@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from analysis.connectivity import connect_minima
 from analysis.critical import census
 from analysis.dynamics import gradient_descent
 from analysis.slices import path_between, pca_plane, slice_1d, slice_2d
@@ -143,7 +144,11 @@ def census_task(config: dict) -> tuple[dict, dict]:
     census (:func:`analysis.critical.census`) over a fixed number of random starts
     (``pspin.census_starts``; a start budget, not a time budget, so the result is
     reproducible). Returns ``(meta, arrays)`` with every verified critical point's intensive
-    energy ``energies`` (H/N) and index ``indices``.
+    energy ``energies`` (H/N) and index ``indices``, and, when it found minima and index-1
+    saddles, the minima joined through those saddles
+    (:func:`analysis.connectivity.connect_minima`): ``minima_energies``,
+    ``saddle_energies`` and ``saddle_ends`` (s, 2) (the two minima a saddle joins; NaN where
+    a descent reached no verified minimum), the data of the disconnectivity graph.
     """
     c = config["pspin"]
     n = int(c["census_size"])
@@ -170,7 +175,20 @@ def census_task(config: dict) -> tuple[dict, dict]:
         "fingerprint": model.fingerprint,
         "seed": seed_info(s_starts),
     }
-    return meta, {"energies": np.asarray(res.energies), "indices": np.asarray(res.indices)}
+    arrays = {"energies": np.asarray(res.energies), "indices": np.asarray(res.indices)}
+    if int(np.sum(res.indices == 0)) >= 1 and int(np.sum(res.indices == 1)) >= 1:
+        # minima joined through the index-1 saddles: the disconnectivity graph's data
+        conn = connect_minima(model, res.points, res.indices)
+        ends = np.asarray(conn.ends, dtype=float)
+        ends[ends < 0] = np.nan  # a descent that reached no verified minimum: not measured
+        arrays.update(
+            minima_energies=np.asarray(conn.minima_energies, dtype=float),
+            saddle_energies=np.asarray(conn.saddle_energies, dtype=float),
+            saddle_ends=ends,
+        )
+        meta["n_minima_connected"] = int(conn.minima_energies.size)
+        meta["n_saddles"] = int(conn.saddle_energies.size)
+    return meta, arrays
 
 
 def slice_at_minimum(

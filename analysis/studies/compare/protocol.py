@@ -30,13 +30,12 @@ import numpy as np
 from analysis.dynamics import gradient_descent
 from analysis.dynamics import sgd as run_sgd
 from analysis.spectrum import hessian_eigenvalues, spectral_density
-from analysis.spectrum.measures import MORSE_RTOL, morse_index
 from landscapes.energy import Energy, FiniteSumEnergy
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
 __all__ = ["EnsembleResult", "measure_ensemble", "overlaps", "function_overlaps", "TRACE_POINTS"]
 
-TRACE_POINTS = 150
+TRACE_POINTS = 500
 """About this many recorded points of each GD learning curve (energy against step)."""
 
 _SLQ_GRID = 256
@@ -50,13 +49,19 @@ class EnsembleResult:
     ----------
     arrays : dict of ndarray
         ``gd_final`` (K,) intensive final energies, ``gd_grad`` (K,) intensive gradient
-        norms, ``gd_steps`` (K,), ``gd_converged`` (K,) bool, ``halting_times`` (K, L),
-        ``ladder`` (L,); ``sgd_final``/``sgd_grad`` (K,) for finite-sum energies;
-        ``spec_endpoint`` (M,) replica index of each spectrum, ``spec_index`` (M,) count of
+        norms, ``gd_steps`` (K,), ``gd_converged`` (K,) bool, ``halting_times`` (K, L)
+        steps to each threshold of ``ladder`` (L,) (NaN where not reached);
+        ``sgd_final``/``sgd_grad`` (K,) for finite-sum energies; ``spec_endpoint`` (M,) replica index of each spectrum, ``spec_index`` (M,) count of
         negative eigenvalues (-1 for SLQ), ``spec_nodes``/``spec_weights`` (M, n) the
         spectral measure of each endpoint (eigenvalues with weights 1/d when dense, Ritz
         nodes and weights pooled over probes for SLQ, NaN padded); ``q_param`` (pairs,)
-        overlaps of endpoints, ``q_func`` (pairs,) function-space overlaps (networks).
+        overlaps of endpoints, ``q_func`` (pairs,) function-space overlaps (networks);
+        ``gd_trace_steps`` (R,) and ``gd_trace`` (R, K) the learning curves (intensive
+        energy every ``max_steps // TRACE_POINTS`` steps); ``{gd,sgd}_{train,test}_loss``
+        and, for classifiers, ``{gd,sgd}_{train,test}_accuracy`` (K,) at the endpoints when
+        the energy has held-out data; ``slq_grid``/``slq_density``/``slq_density_se``
+        (M, G) the SLQ densities with their standard error across probes (NaN rows for dense
+        spectra).
     meta : dict
         JSON-able facts: dim, scale, intensive_name, manifold, spectrum method, fractions.
     """
@@ -102,9 +107,9 @@ def function_overlaps(outputs: np.ndarray) -> np.ndarray:
 def _spectrum(energy: Energy, x: np.ndarray, dense_max: int, probes: int, steps: int, seed):
     """Spectrum at one endpoint: nodes, weights, raw index (-1 for SLQ), method, extras.
 
-    ``extras`` holds the Morse index counted with the relative tolerance
-    :data:`MORSE_RTOL` (NaN for SLQ: not measured) and, for SLQ, the smoothed density with
-    its standard error across probes on its grid (NaN for dense spectra).
+    ``extras`` holds, for SLQ, the smoothed density with its standard error across probes on
+    its grid (the tolerant Morse index of dense spectra is counted from the stored
+    eigenvalues, :func:`analysis.spectrum.morse_index`).
     """
     d = energy.manifold.intrinsic_dim
     if d <= dense_max:
@@ -112,8 +117,7 @@ def _spectrum(energy: Energy, x: np.ndarray, dense_max: int, probes: int, steps:
         w = np.asarray(res.eigenvalues)
         scale = max(float(np.max(np.abs(w))), 1e-300)
         index = int(np.sum(w < -1e-9 * scale))
-        extras = {"index_tol": float(morse_index(w, rtol=MORSE_RTOL).tolerant)}
-        return w, np.full_like(w, 1.0 / w.size), index, "dense", extras
+        return w, np.full_like(w, 1.0 / w.size), index, "dense", {}
     dens = spectral_density(
         energy,
         x,
@@ -125,7 +129,6 @@ def _spectrum(energy: Energy, x: np.ndarray, dense_max: int, probes: int, steps:
     )
     nodes, weights = dens.pooled()
     extras = {
-        "index_tol": float("nan"),
         "grid": dens.grid,
         "density": dens.density,
         "density_se": dens.density_stderr,
@@ -211,7 +214,8 @@ def measure_ensemble(
         "gd_grad": np.asarray(r.intensive_grad_norms, dtype=float),
         "gd_steps": np.asarray(r.steps, dtype=np.int64),
         "gd_converged": np.asarray(r.converged, dtype=bool),
-        "halting_times": np.asarray(r.halting_times, dtype=np.int64),
+        # steps to each ladder threshold; NaN where not reached (not measured), never -1
+        "halting_times": np.where(r.halting_times >= 0, r.halting_times, np.nan),
         "ladder": np.asarray(r.ladder, dtype=float),
         "x_pair": np.asarray(r.x[:2], dtype=float),
         # learning curves: intensive energy of every replica at the recorded steps
@@ -256,7 +260,6 @@ def measure_ensemble(
     arrays["spec_energy"] = arrays["gd_final"][order]
     arrays["spec_nodes"] = _pad(nodes)
     arrays["spec_weights"] = _pad(weights)
-    arrays["spec_index_tol"] = np.asarray([e["index_tol"] for e in extras], dtype=float)
     if any("grid" in e for e in extras):
         blank = np.full(_SLQ_GRID, np.nan)
         for name in ("grid", "density", "density_se"):

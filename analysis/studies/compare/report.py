@@ -1,16 +1,41 @@
-"""Figures and report.html of a comparison run, drawn from its stored tables."""
+"""Figures, report.html and report.md of a comparison run, drawn from its stored tables.
+
+Nothing is recomputed: the tidy tables are rebuilt from the stored task arrays, the figures
+are drawn from them (in parallel worker processes when more than one core is available,
+each figure a top-level function of plain data, :func:`draw_png`) and the report gathers
+every warning in one table at the top.
+"""
 
 from __future__ import annotations
 
+import importlib
 import math
 from pathlib import Path
 
-from analysis.report import ReportFigure, ReportSection, write_report
+from analysis.report import (
+    ReportFigure,
+    ReportSection,
+    markdown_table,
+    write_report,
+    write_report_md,
+)
 from analysis.studies.compare.models import MODEL_LABELS
 from analysis.studies.compare.tables import load_tables
 from pspin import theory
 
-__all__ = ["pspin_theory_lines", "make_figures_and_report"]
+__all__ = [
+    "pspin_theory_lines",
+    "figure_jobs",
+    "draw_png",
+    "draw_figures",
+    "make_figures_and_report",
+]
+
+FIGURE_DPI = 110
+
+_PC = "analysis.plots.compare"
+_PS = "analysis.plots.compare_spectra"
+_SL = "analysis.plots.slices"
 
 
 def pspin_theory_lines(p: int) -> dict:
@@ -28,60 +53,169 @@ def pspin_theory_lines(p: int) -> dict:
     }
 
 
-def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
-    """Draw every figure and write report.html from the tables stored in ``run``.
+def figure_jobs(tables: dict, lines: dict, p: int) -> list[tuple[str, str, tuple]]:
+    """The figures of a comparison: ``(file, "module:function", args)``, costliest first.
 
-    Nothing is recomputed: the tidy tables are rebuilt from the stored task arrays.
-    Returns the paths of the figures written.
+    Each function is top-level and takes plain data, so any job can run in a worker process.
     """
-    from analysis.plots import compare as pc  # noqa: PLC0415 (matplotlib only when drawing)
-    from analysis.plots import slices as psl  # noqa: PLC0415
-    from analysis.plots import use_agg  # noqa: PLC0415
+    jobs = [
+        ("figures/spectra.png", f"{_PS}:plot_spectra", (tables, lines, p)),
+        ("figures/final_energies.png", f"{_PC}:plot_final_energies", (tables, lines)),
+        ("figures/learning_curves.png", f"{_PC}:plot_learning_curves", (tables, lines)),
+        ("figures/halting_times.png", f"{_PC}:plot_halting_times", (tables,)),
+        ("figures/overlaps.png", f"{_PS}:plot_overlaps", (tables,)),
+        ("figures/final_collapse.png", f"{_PC}:plot_rescaled_final_values", (tables,)),
+        ("figures/halting_collapse.png", f"{_PC}:plot_halting_collapse", (tables,)),
+        ("figures/concentration.png", f"{_PC}:plot_concentration", (tables, lines)),
+        ("figures/spectra_normalized.png", f"{_PS}:plot_normalized_spectra", (tables,)),
+        ("figures/networks.png", f"{_PS}:plot_networks", (tables,)),
+    ]
+    if not any("gd_trace" in a for _, a in tables["tasks"]):
+        jobs = [j for j in jobs if "learning_curves" not in j[0]]
+    sp = tables["spectra"]
+    has_pspin_index = len(sp) and ((sp["model"] == "pspin") & (sp["index"] >= 0)).any()
+    if tables["census"] is not None or has_pspin_index:
+        jobs.append(("figures/index_energy.png", f"{_PS}:plot_index_energy", (tables, lines, p)))
+    if tables["census"] is not None:
+        jobs.insert(0, ("figures/census.png", f"{_PS}:plot_census", (tables, lines, p)))
+    sl = tables["slices"]
+    if sl:
+        jobs.insert(1, ("figures/slices_2d.png", f"{_SL}:plot_slices_2d", (sl,)))
+        jobs += [
+            ("figures/slices_1d.png", f"{_SL}:plot_slices_1d", (sl,)),
+            ("figures/paths.png", f"{_SL}:plot_paths", (sl,)),
+        ]
+        if any("pca_coords" in a for _, a in sl):
+            jobs.append(("figures/pca.png", f"{_SL}:plot_pca_slices", (sl,)))
+    return jobs
+
+
+def draw_png(func: str, args: tuple, dpi: int = FIGURE_DPI) -> bytes | None:
+    """Draw one figure (``"module:function"`` applied to ``args``) and return its PNG bytes,
+    or None when the function has nothing to draw. Runs in a worker process or in-process."""
+    from analysis.plots import png_bytes, use_agg
 
     use_agg()
-    config = config if config is not None else run.config
-    tables = load_tables(run, config)
-    if not tables["tasks"]:
-        raise ValueError(f"{run.path} holds no finished comparison task yet; nothing to plot")
-    run.write_table("tables/replicas.csv", tables["replicas"])
-    run.write_table("tables/summary.csv", tables["summary"])
-    run.write_table("tables/spectra.csv", tables["spectra"])
-    run.write_table("tables/overlaps.csv", tables["overlaps"])
-    p = int(config["pspin"]["p"])
-    lines = pspin_theory_lines(p)
-    figs = {
-        "figures/final_energies.png": pc.plot_final_energies(tables, lines),
-        "figures/concentration.png": pc.plot_concentration(tables, lines),
-        "figures/halting_times.png": pc.plot_halting_times(tables),
-        "figures/spectra.png": pc.plot_spectra(tables, lines, p=p),
-        "figures/overlaps.png": pc.plot_overlaps(tables),
-    }
-    has_pspin_index = (
-        len(tables["spectra"])
-        and ((tables["spectra"]["model"] == "pspin") & (tables["spectra"]["index"] >= 0)).any()
-    )
-    if tables["census"] is not None or has_pspin_index:
-        figs["figures/index_energy.png"] = pc.plot_index_energy(tables, lines, p=p)
-    if tables["slices"]:
-        figs["figures/slices_1d.png"] = psl.plot_slices_1d(tables["slices"])
-        figs["figures/slices_2d.png"] = psl.plot_slices_2d(tables["slices"])
-        figs["figures/paths.png"] = psl.plot_paths(tables["slices"])
-        if any("pca_coords" in a for _, a in tables["slices"]):
-            figs["figures/pca.png"] = psl.plot_pca_slices(tables["slices"])
-    written = []
-    for name, fig in figs.items():
-        written.append(run.save_figure(name, fig))
+    mod, name = func.split(":")
+    fig = getattr(importlib.import_module(mod), name)(*args)
+    return None if fig is None else png_bytes(fig, dpi)
+
+
+def draw_figures(jobs, workers: int | None = None, progress=None) -> dict[str, bytes]:
+    """PNG bytes of every job that drew something, by file name.
+
+    ``workers``: processes drawing figures (default: the cores this process may use,
+    :func:`landscapes.threads.available_cores`, at most the number of jobs, or 1 when the
+    machine is :func:`landscapes.threads.busy`: a second process then only competes for
+    the same core); 1 draws in-process. Workers run one BLAS thread each
+    (:func:`landscapes.threads.worker_initializer`).
+    ``progress`` is called with each finished file name.
+    """
+    import concurrent.futures as cf
+
+    from landscapes import threads
+
+    n = len(jobs)
+    if workers is None:
+        workers = 1 if threads.busy() else threads.available_cores()
+    workers = min(int(workers), n)
+    say = progress or (lambda _name: None)
+    out: dict[str, bytes] = {}
+    if workers <= 1:
+        for name, func, args in jobs:
+            png = draw_png(func, args)
+            if png is not None:
+                out[name] = png
+            say(name)
+        return out
+    ctx = _pool_context(sorted({func.split(":")[0] for _, func, _ in jobs}))
+    with cf.ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=threads.worker_initializer
+    ) as ex:
+        futs = {ex.submit(draw_png, func, args): name for name, func, args in jobs}
+        for fut in cf.as_completed(futs):
+            png = fut.result()
+            if png is not None:
+                out[futs[fut]] = png
+            say(futs[fut])
+    return {name: out[name] for name, _, _ in jobs if name in out}
+
+
+def _pool_context(modules: list[str]):
+    """Start method of the figure workers: ``fork`` from a process with no other Python
+    thread (the plotting modules imported first, so workers inherit them), else
+    ``forkserver`` with those modules preloaded (never fork a process that holds threads:
+    a progress-bar monitor or a Dask client may hold a lock at the fork)."""
+    import multiprocessing as mp
+    import threading
+
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        for m in modules:
+            importlib.import_module(m)
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(modules)
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _warnings(tables: dict) -> list[tuple[str, str]]:
+    """One row per problem: unconverged ensembles, endpoints with negative curvature."""
+    rows = []
     s = tables["summary"]
-    unconv = s[(s["method"] == "gd") & (s["converged_fraction"] < 1)]
-    notes = [
-        f"{MODEL_LABELS[r.model]}, size {r.size}: {100 * (1 - r.converged_fraction):.0f}% of GD "
-        f"endpoints unconverged at the step budget (gradient above gtol); they are reported as "
-        f"such, not as minima."
-        for r in unconv.itertuples()
-    ]
-    nets = config["networks"]
-    ps_c = config["pspin"]
-    protocol = [
+    for r in s[(s["method"] == "gd") & (s["converged_fraction"] < 1)].itertuples():
+        unit = "N" if r.model == "pspin" else "width"
+        rows.append(
+            (
+                f"{MODEL_LABELS[r.model]}, {unit} {r.size}",
+                f"{100 * (1 - r.converged_fraction):.0f}% of GD endpoints unconverged at the step "
+                "budget (gradient above gtol); they are reported as such, not as minima.",
+            )
+        )
+    mi = tables["endpoint_index"]
+    if len(mi):
+        nets = mi[mi["model"] != "pspin"]
+        for (model, size), g in nets.groupby(["model", "size"], sort=False):
+            tol = g["index_tolerant"]
+            bad = not g["converged"].all() or (tol.notna() & (tol > 0)).any()
+            if bad:
+                state = "converged" if g["converged"].all() else "NOT all converged"
+                index = (
+                    f"; Morse index up to {int(tol.max())} counting |λ| > "
+                    f"{float(g['rtol'].iloc[0]):g} max|λ| (up to {int(g['index_raw'].max())} raw)"
+                    if tol.notna().any()
+                    else "; no Morse index (SLQ)"
+                )
+                rows.append(
+                    (
+                        f"{MODEL_LABELS[model]}, width {size}",
+                        f"Hessian at the measured GD endpoints ({state}): spectral weight below 0 "
+                        f"at most {100 * g['negative_weight'].max():.1f}%, lowest eigenvalue "
+                        f"{g['lambda_min'].min():.2e} against the largest "
+                        f"{g['lambda_max'].max():.2e}{index}.",
+                    )
+                )
+    return rows
+
+
+def _index_table(tables: dict):
+    mi = tables["endpoint_index"]
+    if not len(mi):
+        return None
+    t = mi[["model", "size", "endpoint", "method", "converged", "energy"]].copy()
+    t["index (raw)"] = mi["index_raw"]
+    t["index (|λ| > rtol·max|λ|)"] = mi["index_tolerant"]
+    t["weight below 0 (%)"] = 100 * mi["negative_weight"]
+    t["λ_min"] = mi["lambda_min"]
+    t["λ_max"] = mi["lambda_max"]
+    return t
+
+
+def _protocol(config: dict) -> list[tuple[str, str]]:
+    nets, ps_c = config["networks"], config["pspin"]
+    return [
         (
             "p-spin protocol",
             f"{ps_c['samples']} coupling draw(s) x {ps_c['replicas']} GD replicas per N, uniform "
@@ -102,129 +236,167 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
             ),
         ),
     ]
-    sp_t = tables["spectra"]
-    if len(sp_t):
-        for r in (
-            sp_t[sp_t["model"] != "pspin"]
-            .groupby(["model", "size"])
-            .agg(
-                neg=("negative_weight", "max"),
-                lmin=("min_eigenvalue", "min"),
-                lmax=("max_eigenvalue", "max"),
-                conv=("converged", "all"),
-            )
-            .itertuples()
-        ):
-            model, size = r.Index
-            notes.append(
-                f"{MODEL_LABELS[model]}, width {size}: Hessian at the measured GD endpoints "
-                f"({'converged' if r.conv else 'NOT all converged'}): spectral weight below 0 "
-                f"at most {100 * r.neg:.1f}%, lowest eigenvalue {r.lmin:.2e} against the "
-                f"largest {r.lmax:.2e}."
-            )
-    F = ReportFigure
-    sections = [
-        ReportSection(
-            "Final energies and their concentration",
-            (
-                F(
-                    "figures/final_energies.png",
-                    "Final intensive energies of GD endpoints",
-                    " p-spin: H/N per N with -E_inf (threshold) and -E_0 (ground state); networks: "
-                    "final training loss per width. Legends give the converged fraction.",
-                ),
-                F(
-                    "figures/concentration.png",
-                    "Concentration with size",
-                    " The p-spin mean moves toward -E_inf and its spread shrinks with N; network "
-                    "losses (GD and SGD) and their coefficient of variation against width.",
-                ),
-            ),
-        ),
-        ReportSection(
-            "Hessian spectra at the endpoints and halting times",
-            (
-                F(
-                    "figures/spectra.png",
-                    "Hessian spectra at GD endpoints, side by side",
-                    " p-spin: Riemannian Hessian eigenvalues with the semicircle centred at -pu of "
-                    "radius 2 sqrt(p(p-1)); networks: bulk near zero and outliers (dense or SLQ).",
-                ),
-                F(
-                    "figures/halting_times.png",
-                    "Halting times",
-                    " Steps for GD to reach the gradient tolerance; crosses mark replicas still "
-                    "unconverged at the budget.",
-                ),
-            ),
-        ),
-        ReportSection(
-            "Overlaps between endpoints",
-            (
-                F(
-                    "figures/overlaps.png",
-                    "P(q) between replica endpoints",
-                    " p-spin q = x.y/N; networks after canonical form (sorted units, fixed signs) "
-                    "and in function space (correlation of outputs on held-out data).",
-                ),
-            ),
-        ),
-    ]
-    if "figures/index_energy.png" in figs:
-        sections.append(
-            ReportSection(
-                "Index vs energy of critical points",
-                (
-                    F(
-                        "figures/index_energy.png",
-                        "Index fraction against H/N",
-                        " Every critical point a census found on one small instance (dots) "
-                        "and the GD endpoints whose dense spectrum was measured (diamonds: "
-                        "index 0, minima) against the large-N law alpha(u), the semicircle "
-                        "CDF at 0, which vanishes below -E_inf: minima sit at and below the "
-                        "threshold, saddles of growing index above it.",
-                    ),
-                ),
-            )
+
+
+_CAPTIONS = {
+    "figures/final_energies.png": (
+        "Final values of GD endpoints",
+        " Empirical CDF of the final intensive values, one marker per replica (p-spin: H/N "
+        "per N with -E_inf (threshold) and -E_0 (ground state); networks: final training "
+        "objective per width, log axis). Legends give the converged fraction; red crosses "
+        "are replicas unconverged at the step budget.",
+    ),
+    "figures/final_collapse.png": (
+        "Rescaled final values collapse across sizes",
+        " (value - mean) / sd within each ensemble, every N (left) and every width of both "
+        "network families (right) on one axis, with the standard normal CDF as a guide.",
+    ),
+    "figures/concentration.png": (
+        "Concentration with size",
+        " Left: p-spin mean final H/N ± sd (thin) and ± standard error (thick) against N. "
+        "Right: the spread (sd of H/N; coefficient of variation of network losses, GD and "
+        "SGD) against size, log-log.",
+    ),
+    "figures/learning_curves.png": (
+        "Learning curves",
+        " Intensive energy against GD step (median over replicas, band from the 10% to the "
+        "90% quantile; a replica that stopped keeps its final value).",
+    ),
+    "figures/halting_times.png": (
+        "Halting times",
+        " Steps for GD to reach the gradient tolerance, one point per replica, medians as "
+        "bars; red crosses mark replicas still unconverged at the budget.",
+    ),
+    "figures/halting_collapse.png": (
+        "Halting-time fluctuations collapse",
+        " (t - mean) / sd of the halting times of converged replicas within each ensemble, "
+        "all sizes on one axis (Sagun et al.: the rescaled halting times follow one law).",
+    ),
+    "figures/spectra.png": (
+        "Hessian spectra at GD endpoints",
+        " p-spin: Riemannian Hessian eigenvalues (equal bins) with the semicircle centred at "
+        "-pu of radius 2 sqrt(p(p-1)); networks: spectral density (dense eigenvalues "
+        "smoothed, or SLQ with its ± s.e. band across probes), log density: bulk near zero "
+        "and outliers.",
+    ),
+    "figures/spectra_normalized.png": (
+        "p-spin and network spectra on one axis",
+        " Eigenvalues divided by the largest eigenvalue at each endpoint: the p-spin "
+        "semicircle against the networks' spike at 0 and few large outliers.",
+    ),
+    "figures/networks.png": (
+        "Networks on held-out data",
+        " Training and held-out loss of the endpoints against width (median, 10–90% band; "
+        "GD solid, SGD dashed) and the held-out accuracy of every digits endpoint.",
+    ),
+    "figures/overlaps.png": (
+        "Overlaps between endpoints",
+        " ECDF of q between pairs of GD endpoints: p-spin q = x.y/N; networks after canonical "
+        "form (sorted units, fixed signs) and in function space (correlation of outputs on "
+        "held-out data).",
+    ),
+    "figures/index_energy.png": (
+        "Index vs energy of critical points",
+        " Every critical point the census found on one small instance (dots) and the GD "
+        "endpoints whose dense spectrum was measured (diamonds) against the large-N law "
+        "alpha(u), the semicircle CDF at 0, which vanishes below -E_inf.",
+    ),
+    "figures/census.png": (
+        "Census counts, complexity and disconnectivity graph",
+        " Top: critical points with H/N <= u found by the census (solid) against the exact "
+        "finite-N Kac–Rice mean counts (dashed), and Σ(u) = (1/N) log count against the "
+        "annealed complexity. Bottom: the minima joined through the census's index-1 "
+        "saddles (each minimum a vertical line up to where its basin merges).",
+    ),
+    "figures/slices_1d.png": (
+        "1D slices through a GD endpoint",
+        " Geodesics on the sphere (angle in radians); filter-normalized random directions for "
+        "networks (Li et al. 2018).",
+    ),
+    "figures/slices_2d.png": (
+        "2D slices through a GD endpoint",
+        " The same two directions spanning a plane (geodesic surface on the sphere).",
+    ),
+    "figures/paths.png": (
+        "Paths between two GD endpoints",
+        " Great-circle arc on the sphere, straight segment for networks; the barrier is the "
+        "bump above the higher endpoint.",
+    ),
+    "figures/pca.png": (
+        "GD trajectories on their PCA plane",
+        " Three fresh GD descents of the largest size of each model, projected on the two "
+        "principal directions of all their points (through the first endpoint, after Li et "
+        "al. 2018).",
+    ),
+}
+
+_SECTIONS = [
+    (
+        "Final values and their concentration",
+        ("final_energies", "final_collapse", "concentration"),
+    ),
+    (
+        "Learning curves and halting times",
+        ("learning_curves", "halting_times", "halting_collapse"),
+    ),
+    ("Hessian spectra at the endpoints", ("spectra", "spectra_normalized")),
+    ("Networks on held-out data", ("networks",)),
+    ("Overlaps between endpoints", ("overlaps",)),
+    ("Critical points of a small p-spin instance", ("index_energy", "census")),
+    ("Landscape slices", ("slices_1d", "slices_2d", "paths", "pca")),
+]
+
+
+def _sections(written: set[str], tables: dict) -> list[ReportSection]:
+    out = []
+    index_t = _index_table(tables)
+    for title, names in _SECTIONS:
+        figs = tuple(
+            ReportFigure(f"figures/{n}.png", *_CAPTIONS[f"figures/{n}.png"])
+            for n in names
+            if f"figures/{n}.png" in written
         )
-    if tables["slices"]:
-        sections.append(
-            ReportSection(
-                "Landscape slices",
-                (
-                    F(
-                        "figures/slices_1d.png",
-                        "1D slices through a GD endpoint",
-                        " Geodesics on the sphere (angle in radians); filter-normalized random "
-                        "directions for networks (Li et al. 2018).",
-                    ),
-                    F(
-                        "figures/slices_2d.png",
-                        "2D slices through a GD endpoint",
-                        " The same two directions spanning a plane (geodesic surface on the sphere).",
-                    ),
-                    F(
-                        "figures/paths.png",
-                        "Paths between two GD endpoints",
-                        " Great-circle arc on the sphere, straight segment for networks; the barrier "
-                        "is the bump above the higher endpoint.",
-                    ),
-                )
-                + (
-                    (
-                        F(
-                            "figures/pca.png",
-                            "GD trajectories on their PCA plane",
-                            " Three fresh GD descents of the largest size of each model, "
-                            "projected on the two principal directions of all their points "
-                            "(through the first endpoint, after Li et al. 2018).",
-                        ),
-                    )
-                    if "figures/pca.png" in figs
-                    else ()
+        if not figs:
+            continue
+        extra = {}
+        if title.startswith("Hessian") and index_t is not None:
+            extra = dict(
+                text="Morse index of every measured endpoint: raw (eigenvalues below "
+                "-1e-9 max|λ|) and with the tolerance rtol = "
+                f"{float(tables['endpoint_index']['rtol'].iloc[0]):g} relative to max|λ|; "
+                "– where not measured (SLQ spectra give no count).",
+                table_html=index_t.to_html(
+                    index=False, float_format=lambda v: f"{v:.4g}", border=0, na_rep="–"
                 ),
+                table_md=markdown_table(index_t),
             )
-        )
+        out.append(ReportSection(title, figs, columns=1, **extra))
+    return out
+
+
+def make_figures_and_report(
+    run, config: dict | None = None, *, workers: int | None = None, progress=None
+) -> list[Path]:
+    """Draw every figure and write report.html and report.md from the tables in ``run``.
+
+    Nothing is recomputed: the tidy tables are rebuilt from the stored task arrays. The
+    figures are drawn by ``workers`` processes (see :func:`draw_figures`); ``progress`` is
+    called with each figure's file name as it is written. Returns the paths of the figures.
+    """
+    config = config if config is not None else run.config
+    tables = load_tables(run, config)
+    if not tables["tasks"]:
+        raise ValueError(f"{run.path} holds no finished comparison task yet; nothing to plot")
+    run.write_table("tables/replicas.csv", tables["replicas"])
+    run.write_table("tables/summary.csv", tables["summary"])
+    run.write_table("tables/spectra.csv", tables["spectra"])
+    run.write_table("tables/overlaps.csv", tables["overlaps"])
+    if len(tables["endpoint_index"]):
+        run.write_table("tables/endpoint_index.csv", tables["endpoint_index"])
+    p = int(config["pspin"]["p"])
+    lines = pspin_theory_lines(p)
+    pngs = draw_figures(figure_jobs(tables, lines, p), workers=workers, progress=progress)
+    written = [run.write_bytes(name, png) for name, png in pngs.items()]
     cols = [
         "model",
         "size",
@@ -239,8 +411,7 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
         "max",
         "median_halting_steps",
     ]
-    write_report(
-        run,
+    report = dict(
         title="landscapes compare: spherical p-spin vs neural networks",
         subtitle=f"run folder {run.path} · seed {config['seed']} · theory from {lines['source']}",
         theory=[
@@ -251,9 +422,11 @@ def make_figures_and_report(run, config: dict | None = None) -> list[Path]:
                 f"semicircle centred at -{p}u, radius 2 sqrt(p(p-1)) = {lines['radius']:.4f}",
             ),
         ],
-        protocol=protocol,
-        summary=s[cols],
-        sections=sections,
-        notes=notes,
+        protocol=_protocol(config),
+        summary=tables["summary"][cols],
+        sections=_sections(set(pngs), tables),
+        warnings=_warnings(tables),
     )
+    write_report(run, **report)
+    write_report_md(run, **report)
     return written

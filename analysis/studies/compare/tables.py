@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from analysis.spectrum.measures import MORSE_RTOL, morse_index
 from analysis.studies.compare.models import FAMILY_ID, census_key, model_tasks, slice_key
 from analysis.studies.compare.tasks import comparison_tasks, load_model_result
 
@@ -19,8 +20,11 @@ def load_tables(run, config: dict | None = None) -> dict:
     replica, seed, method, final intensive energy, gradient norm, steps, converged),
     ``summary`` (per model, size and method: count, converged fraction, mean, std, CV,
     quantiles, median halting time), ``spectra`` (per measured endpoint: energy, index,
-    method, spectral mean/min/max), ``overlaps`` (one row per pair: kind, q), plus the raw
-    ``tasks`` list of ``(meta, arrays)`` ordered as in the configuration.
+    method, spectral mean/min/max), ``overlaps`` (one row per pair: kind, q),
+    ``endpoint_index`` (per measured endpoint: the Morse index raw and with the tolerance
+    :data:`analysis.spectrum.MORSE_RTOL` relative to max|λ|, NaN where not measured, i.e.
+    SLQ spectra), plus the raw ``tasks`` list of ``(meta, arrays)`` ordered as in the
+    configuration.
     """
     import pandas as pd
 
@@ -38,7 +42,7 @@ def load_tables(run, config: dict | None = None) -> dict:
     census_res = None
     if config["pspin"].get("census_size", 0) and run.has_task(census_key(config)):
         census_res = run.load_task(census_key(config))
-    rows, specs, qs = [], [], []
+    rows, specs, qs, morse = [], [], [], []
     for _, meta, a in stored:
         base = {"model": meta["family"], "size": int(meta["size"])}
         K = a["gd_final"].size
@@ -89,6 +93,7 @@ def load_tables(run, config: dict | None = None) -> dict:
                     max_eigenvalue=float(np.max(w[ok])),
                 )
             )
+        morse += _morse_rows(base, meta, a)
         for kind in ("q_param", "q_func"):
             if kind in a:
                 qs += [dict(base, kind=kind, q=float(q)) for q in a[kind]]
@@ -99,10 +104,40 @@ def load_tables(run, config: dict | None = None) -> dict:
         "summary": summary,
         "spectra": pd.DataFrame(specs),
         "overlaps": pd.DataFrame(qs),
+        "endpoint_index": pd.DataFrame(morse),
         "tasks": [(m, a) for _, m, a in stored],
         "slices": sorted(slices, key=lambda t: FAMILY_ID[t[0]["family"]]),
         "census": census_res,
     }
+
+
+def _morse_rows(base: dict, meta: dict, a: dict) -> list[dict]:
+    """Morse index of each measured endpoint, raw and tolerant (NaN when not measured)."""
+    out = []
+    dense = meta.get("spectrum_method") == "dense"
+    for j in range(a["spec_endpoint"].size):
+        w = a["spec_nodes"][j]
+        w = w[np.isfinite(w)]
+        wt = a["spec_weights"][j]
+        wt = wt[np.isfinite(wt)]
+        mi = morse_index(w, rtol=MORSE_RTOL) if dense else None
+        k = int(a["spec_endpoint"][j])
+        out.append(
+            dict(
+                base,
+                endpoint=k,
+                energy=float(a["spec_energy"][j]),
+                converged=bool(a["gd_converged"][k]),
+                method=meta.get("spectrum_method", ""),
+                index_raw=float(mi.raw) if mi else float("nan"),
+                index_tolerant=float(mi.tolerant) if mi else float("nan"),
+                rtol=MORSE_RTOL,
+                negative_weight=float(np.sum(wt[w < 0]) / np.sum(wt)),
+                lambda_min=float(np.min(w)),
+                lambda_max=float(np.max(w)),
+            )
+        )
+    return out
 
 
 def _summary(df):

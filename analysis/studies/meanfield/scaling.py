@@ -480,9 +480,9 @@ def lln_combine(
         for j, N in enumerate(ws):
             v = obs[j][name]
             msd = float(np.mean((v - rmean) ** 2)) - rvar
-            stat[j] = math.sqrt(max(msd, 1e-300))
+            stat[j] = math.sqrt(max(msd, 0.0))  # 0: not resolved (bootstrap_slope drops it)
             mb = np.mean((v[bidx] - rbm[:, None, :]) ** 2, axis=(1, 2)) - rbv
-            boot[:, j] = np.sqrt(np.maximum(mb, 1e-300))
+            boot[:, j] = np.sqrt(np.maximum(mb, 0.0))
             rows += _tidy_rows(name, N, v, rmean)
         slopes[name] = bootstrap_slope(ws, stat, boot)
         summ += _summary_rows(name, ws, stat, boot)
