@@ -78,9 +78,25 @@ def summarize(dirs: list[str]) -> None:
     print("| run | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for d in dirs:
-        with open(Path(d) / "summary.csv") as f:
+        with open(_table(d, "summary.csv")) as f:
             row = next(csv.DictReader(f))
         print(f"| {Path(d).name} | " + " | ".join(row.get(c, "") for c in cols) + " |")
+    print("\n| run | distinct minimum energies | distinct saddle energies |\n|---|---|---|")
+    for d in dirs:
+        n = [_distinct(_table(d, f"{k}.csv")) for k in ("minima", "saddles")]
+        print(f"| {Path(d).name} | {n[0]} | {n[1]} |")
+
+
+def _table(run: str, name: str) -> Path:
+    p = Path(run) / "tables" / name
+    return p if p.exists() else Path(run) / name
+
+
+def _distinct(path: Path, rtol: float = 1e-9) -> int:
+    """Distinct energy values of a table (points related by a symmetry share one)."""
+    with open(path) as f:
+        e = sorted(float(r["energy"]) for r in csv.DictReader(f))
+    return sum(1 for i, v in enumerate(e) if i == 0 or v - e[i - 1] > rtol * max(1.0, abs(v)))
 
 
 def main(argv=None) -> None:

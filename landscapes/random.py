@@ -33,6 +33,7 @@ STREAMS: dict[str, int] = {
     "model": 0,  # couplings / data / the energy instance
     "search": 1,  # starting points and search noise (census, connect)
     "starts": 1,  # initial points of descents (same slot as "search": never both under one root)
+    "noise": 2,  # dynamics noise: Langevin increments, SGD minibatch orders
 }
 
 

@@ -32,14 +32,14 @@ from landscapes.io import load_npz, save_npz
 from landscapes.manifolds import ProductManifold, Sphere
 from landscapes.random import SeedLike, as_generator, as_seed_sequence
 from landscapes.spec import register
-from pspin.model import _check_dtype, _fill_couplings, _PSpinBase, available_memory
+from pspin.model import PSpinBase, available_memory, check_dtype, fill_couplings
 
 __all__ = ["Bipartite3Spin"]
 
 _CHUNK_BYTES = 256 * 2**20
 
 
-class Bipartite3Spin(_PSpinBase):
+class Bipartite3Spin(PSpinBase):
     """The uncoupled 3-spin H(a, b, c) on the product of three spheres of radius sqrt(N).
 
     Parameters
@@ -73,7 +73,7 @@ class Bipartite3Spin(_PSpinBase):
     ):
         self.N = check_int(N, "N", minimum=2)
         self.couplings = self._check_ensemble(couplings)
-        self._dtype = _check_dtype(dtype)
+        self._dtype = check_dtype(dtype)
         self.manifold = ProductManifold([Sphere(self.N)] * 3)
         self.scale = float(self.N)
         if _tensor is None:
@@ -91,7 +91,7 @@ class Bipartite3Spin(_PSpinBase):
                 else as_generator(self._seed_seq)
             )
             X = np.empty((self.N,) * 3, dtype=self._dtype)
-            _fill_couplings(X, rng, couplings)
+            fill_couplings(X, rng, couplings)
             X *= self._dtype.type(1.0 / self.N)
         else:
             self._seed_seq = None
@@ -210,7 +210,7 @@ class Bipartite3Spin(_PSpinBase):
             raise ValueError(f"couplings must have shape (N, N, N); got {J.shape}")
         if not np.all(np.isfinite(J)):
             raise ValueError("couplings contain NaN or infinite values")
-        dt = _check_dtype(dtype)
+        dt = check_dtype(dtype)
         T = np.array(J, dtype=dt, copy=True)
         T *= dt.type(1.0 / J.shape[0])
         return cls(J.shape[0], couplings=couplings, dtype=dt, _tensor=T)

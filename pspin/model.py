@@ -32,7 +32,15 @@ from landscapes.manifolds import Sphere
 from landscapes.random import SeedLike, as_generator, as_seed_sequence, seed_info, spawn
 from landscapes.spec import register
 
-__all__ = ["SphericalPSpin", "MixedPSpin", "COUPLING_ENSEMBLES", "available_memory"]
+__all__ = [
+    "SphericalPSpin",
+    "MixedPSpin",
+    "PSpinBase",
+    "COUPLING_ENSEMBLES",
+    "available_memory",
+    "check_dtype",
+    "fill_couplings",
+]
 
 COUPLING_ENSEMBLES = ("gaussian", "rademacher", "uniform", "exponential")
 
@@ -52,14 +60,15 @@ def available_memory() -> int:
     return 1 << 40
 
 
-def _check_dtype(dtype) -> np.dtype:
+def check_dtype(dtype) -> np.dtype:
+    """The model dtype ``dtype`` as an np.dtype (ValueError unless float64 or float32)."""
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ValueError(f"dtype must be float64 or float32; got {dt}")
     return dt
 
 
-def _fill_couplings(out: np.ndarray, rng: np.random.Generator, ensemble: str) -> None:
+def fill_couplings(out: np.ndarray, rng: np.random.Generator, ensemble: str) -> None:
     """Fill ``out`` with iid couplings of mean 0 and variance 1, slice by slice."""
     dt = out.dtype
     for i in range(out.shape[0]):
@@ -195,7 +204,7 @@ def _check_coupling_memory(N: int, ps, itemsize: int) -> int:
     return total
 
 
-class _PSpinBase(Energy):
+class PSpinBase(Energy):
     """What pure and mixed spherical p-spin models share: dtype, seeds, file checks."""
 
     intensive_name = "H/N"
@@ -229,7 +238,7 @@ class _PSpinBase(Energy):
         return self
 
 
-class SphericalPSpin(_PSpinBase):
+class SphericalPSpin(PSpinBase):
     """The pure spherical p-spin glass on the sphere of radius sqrt(N).
 
     Parameters
@@ -266,7 +275,7 @@ class SphericalPSpin(_PSpinBase):
         self.N = check_int(N, "N", minimum=2)
         self.p = check_int(p, "p", minimum=2)
         self.couplings = self._check_ensemble(couplings)
-        self._dtype = _check_dtype(dtype)
+        self._dtype = check_dtype(dtype)
         self.manifold = Sphere(self.N)
         self.scale = float(self.N)
         shape = (self.N,) * self.p
@@ -279,7 +288,7 @@ class SphericalPSpin(_PSpinBase):
                 else as_generator(self._seed_seq)
             )
             T = np.empty(shape, dtype=self._dtype)
-            _fill_couplings(T, rng, couplings)
+            fill_couplings(T, rng, couplings)
             _symmetrize_inplace(T)
             T *= self._dtype.type(self.N ** (-(self.p - 1) / 2.0))
         else:
@@ -405,7 +414,7 @@ class SphericalPSpin(_PSpinBase):
         if not np.all(np.isfinite(J)):
             raise ValueError("couplings contain NaN or infinite values")
         N, p = J.shape[0], J.ndim
-        dt = _check_dtype(dtype)
+        dt = check_dtype(dtype)
         T = np.array(J, dtype=dt, copy=True)
         _symmetrize_inplace(T)
         T *= dt.type(N ** (-(p - 1) / 2.0))
@@ -446,7 +455,7 @@ class SphericalPSpin(_PSpinBase):
         return model._check_loaded(path, meta)
 
 
-class MixedPSpin(_PSpinBase):
+class MixedPSpin(PSpinBase):
     """Mixed spherical p-spin: covariance N xi(q) with xi(q) = sum_p a_p q^p.
 
     Parameters
@@ -487,7 +496,7 @@ class MixedPSpin(_PSpinBase):
             raise ValueError("xi has no positive weight")
         self._xi = clean
         self.couplings = self._check_ensemble(couplings)
-        self._dtype = _check_dtype(dtype)
+        self._dtype = check_dtype(dtype)
         self.manifold = Sphere(self.N)
         self.scale = float(self.N)
         if _components is None:

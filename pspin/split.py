@@ -42,17 +42,17 @@ from landscapes.manifolds import Sphere
 from landscapes.random import SeedLike, as_seed_sequence, child
 from landscapes.spec import register
 from pspin.model import (
+    PSpinBase,
     SphericalPSpin,
-    _check_dtype,
-    _fill_couplings,
-    _PSpinBase,
     available_memory,
+    check_dtype,
+    fill_couplings,
 )
 
 __all__ = ["SplitPSpin"]
 
 
-class SplitPSpin(_PSpinBase, FiniteSumEnergy):
+class SplitPSpin(PSpinBase, FiniteSumEnergy):
     """The spherical p-spin with couplings split into P independent parts, a finite sum.
 
     Parameters
@@ -98,7 +98,7 @@ class SplitPSpin(_PSpinBase, FiniteSumEnergy):
         self.p = check_int(p, "p", minimum=2)
         self.P = check_int(P, "P", minimum=1)
         self.couplings = self._check_ensemble(couplings)
-        self._dtype = _check_dtype(dtype)
+        self._dtype = check_dtype(dtype)
         self.manifold = Sphere(self.N)
         self.scale = float(self.N)
         self.n_samples = self.P
@@ -112,7 +112,7 @@ class SplitPSpin(_PSpinBase, FiniteSumEnergy):
             parts = []
             for k in range(self.P):
                 rng = np.random.Generator(np.random.PCG64(child(self._seed_seq, k)))
-                _fill_couplings(X, rng, self.couplings)
+                fill_couplings(X, rng, self.couplings)
                 J += X
                 parts.append(
                     SphericalPSpin.from_couplings(X, couplings=self.couplings, dtype=self._dtype)
@@ -153,7 +153,7 @@ class SplitPSpin(_PSpinBase, FiniteSumEnergy):
         if not np.all(np.isfinite(X)):
             raise ValueError("X contains NaN or infinite values")
         P, N, p = X.shape[0], X.shape[1], X.ndim - 1
-        dt = _check_dtype(dtype)
+        dt = check_dtype(dtype)
         parts = [
             SphericalPSpin.from_couplings(X[k], couplings=couplings, dtype=dt) for k in range(P)
         ]

@@ -103,3 +103,41 @@ def test_census_rejects_bad_executor_options(tmp_path, capsys):
     assert main(_args(tmp_path / "x", "--executor", "processes", "--scheduler", "local:2")) == 2
     assert "--scheduler is only used by --executor dask" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_census_one_sample_prints_no_nan(tmp_path, capsys):
+    # one sample has no standard error: the summary says so instead of printing "± nan"
+    out = tmp_path / "one"
+    argv = ["census", "pspin", "--N", "4", "--samples", "1", "--batch-size", "16"]
+    assert main([*argv, "--seed", "3", "--out", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "total per sample" in text and "nan" not in text.lower()
+    assert "one sample" in text
+    for name in ("report.md", "report.html"):
+        assert "± nan" not in (out / name).read_text(), name
+
+
+def test_counts_by_index_plot_has_no_nan_for_one_sample():
+    from types import SimpleNamespace
+
+    from analysis.plots import use_agg
+    from analysis.plots.critical import plot_counts_by_index
+
+    use_agg()
+    ens = SimpleNamespace(
+        mean=np.array([2.0, 4.0, 2.0]),
+        stderr=np.full(3, np.nan),
+        n_samples=1,
+        theory=np.array([2.0, 4.0, 2.0]),
+        total_mean=8.0,
+        total_stderr=np.nan,
+        theory_total=8.0,
+    )
+    fig = plot_counts_by_index(ens, title="one sample")
+    ax = fig.axes[0]
+    texts = [ax.get_title(), *(t.get_text() for t in ax.get_legend().get_texts())]
+    assert all("nan" not in t for t in texts), texts
+    assert "total 8.0" in ax.get_title()
+    ens2 = SimpleNamespace(**{**vars(ens), "n_samples": 2, "total_stderr": 0.5})
+    fig2 = plot_counts_by_index(ens2)
+    assert "± 0.5" in fig2.axes[0].get_title()

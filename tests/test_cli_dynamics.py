@@ -19,12 +19,6 @@ PSPIN = [
 ]  # fmt: skip
 
 
-def _find(out, name):
-    """A file of the run folder, wherever the store files it (tables/, arrays/, figures/)."""
-    hits = sorted(out.rglob(name))
-    return hits[0] if hits else None
-
-
 def _run(args):
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
@@ -44,25 +38,28 @@ def test_dynamics_pspin_writes_run_folder(pspin_run):
     assert rc == 0 and "N x dev" in text
     for name in (
         "config.json",
-        "comparison.csv",
-        "energy.csv",
-        "twotime.csv",
-        "exact.npz",
-        "finite_n.npz",
-        "energy.png",
-        "correlation.png",
+        "tables/comparison.csv",
+        "tables/energy.csv",
+        "tables/twotime.csv",
+        "arrays/exact.npz",
+        "arrays/finite_n.npz",
+        "figures/energy.png",
+        "figures/correlation.png",
         "report.md",
+        "report.html",
     ):
-        assert _find(out, name) is not None, name
+        assert (out / name).is_file(), name
+    html = (out / "report.html").read_text()
+    assert 'href="figures/energy.png"' in html and 'href="tables/comparison.csv"' in html
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["command"] == "dynamics" and cfg["config"]["N"] == [8, 12]
-    comp = pd.read_csv(_find(out, "comparison.csv"))
+    comp = pd.read_csv(out / "tables/comparison.csv")
     assert set(comp["N"]) == {8, 12}
     # the exact column is the solver's e(t); the deviation is e_N - e_inf
     sol = th.dynamics(3, 0.0, 2.0, grid=64, error=False)
     assert np.allclose(comp["e_inf"], sol.energy_at(comp["t"]), atol=1e-9)
     assert np.allclose(comp["deviation"], comp["e_N"] - comp["e_inf"])
-    tw = pd.read_csv(_find(out, "twotime.csv"))
+    tw = pd.read_csv(out / "tables/twotime.csv")
     zero = tw[tw["lag"] == 0]
     assert np.allclose(zero["correlation"], 1.0) and np.allclose(zero["correlation_exact"], 1.0)
     assert np.allclose(zero["msd"], 0.0)
@@ -72,8 +69,8 @@ def test_dynamics_pspin_is_reproducible(pspin_run, tmp_path):
     _, out, _ = pspin_run
     rc, _ = _run([*PSPIN, "--out", str(tmp_path / "again")])
     assert rc == 0
-    for name in ("comparison.csv", "twotime.csv"):
-        assert _find(tmp_path / "again", name).read_bytes() == _find(out, name).read_bytes()
+    for name in ("tables/comparison.csv", "tables/twotime.csv"):
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes()
 
 
 def test_dynamics_mlp(tmp_path):
@@ -99,9 +96,16 @@ def test_dynamics_mlp(tmp_path):
         ]  # fmt: skip
     )
     assert rc == 0
-    for name in ("loss.csv", "twotime.csv", "network.npz", "network.png", "loss.png"):
-        assert _find(tmp_path / "mlp", name) is not None, name
-    tw = pd.read_csv(_find(tmp_path / "mlp", "twotime.csv"))
+    for name in (
+        "tables/loss.csv",
+        "tables/twotime.csv",
+        "arrays/network.npz",
+        "figures/network.png",
+        "figures/loss.png",
+        "report.html",
+    ):
+        assert (tmp_path / "mlp" / name).is_file(), name
+    tw = pd.read_csv(tmp_path / "mlp" / "tables/twotime.csv")
     assert set(tw["method"]) == {"gd", "sgd"}
     assert (tw["correlation"] <= 1 + 1e-12).all() and (tw["msd"] >= 0).all()
 

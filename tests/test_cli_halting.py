@@ -92,3 +92,15 @@ def test_halting_resume_does_not_redo_stored_work(tmp_path, monkeypatch):
     monkeypatch.setattr(hs, "gradient_descent", boom)
     assert main([*argv, "--resume", str(out)]) == 0
     assert (out / "tables/runs.csv").read_bytes() == before
+
+
+def test_halting_mlp_step_options_and_the_old_gd_step_spelling(capsys):
+    from analysis.cli import build_parser
+
+    args = build_parser().parse_args(["halting", "mlp", "--step", "0.3", "--sgd-step", "0.02"])
+    assert args.step == 0.3 and args.sgd_step == 0.02
+    capsys.readouterr()
+    old = build_parser().parse_args(["halting", "mlp", "--gd-step", "0.4"])
+    assert old.step == 0.4 and not hasattr(old, "gd_step")
+    assert "--gd-step is deprecated" in capsys.readouterr().err
+    assert build_parser().parse_args(["halting", "mlp"]).step == 0.5  # the old default

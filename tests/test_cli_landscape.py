@@ -11,7 +11,7 @@ from analysis.catalogue import Catalogue
 from analysis.cli import main
 from analysis.store import RunFolder
 
-SMALL = ["--replicas", "4", "--steps", "4", "--hef-minima", "2", "--hef-modes", "1"]
+SMALL = ["--replicas", "4", "--max-steps", "4", "--hef-minima", "2", "--hef-modes", "1"]
 
 
 def test_landscape_lj_run_folder(tmp_path, capsys):
@@ -30,12 +30,16 @@ def test_landscape_lj_run_folder(tmp_path, capsys):
     for fig in ("disconnectivity.png", "disconnectivity_normalized.png", "index_vs_energy.png"):
         assert rf.path_of("figure", fig).stat().st_size > 10_000
     assert (out / "report.md").read_text().startswith("# landscape lj")
+    assert (out / "report.html").exists()
     with Catalogue(out / "landscape.sqlite") as cat:
         (fp,) = cat.fingerprints()
         k = cat.points(fp)["index"]
     assert np.sum(k == 0) == len(minima["energy"])
-    # the same folder is not overwritten without --resume
+    # the same folder is not overwritten without --resume; with it, the run is redone the same
     assert main([*argv, "--out", str(out)]) == 2
+    assert main([*argv, "--pspin-N", "5", "--resume", str(out)]) == 0
+    again = RunFolder.open(out).read_table("minima.csv")
+    np.testing.assert_allclose(again["energy"], minima["energy"])
 
 
 def test_landscape_mlp_and_errors(tmp_path, capsys):

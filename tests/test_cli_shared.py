@@ -63,13 +63,17 @@ TINY = {
     "sweep": ["sweep", "echo", "--tasks", "2"],
     "plot": ["plot", "slice", "--size", "6", "--points", "5", "--max-steps", "20"],
     # the science commands (run here once they use analysis.commands._options)
+    "dynamics": [
+        *("dynamics", "pspin", "--N", "6", "--samples", "1", "--replicas", "2"),
+        *("--t-max", "1", "--step", "0.05", "--waiting-times", "0.2", "--grid", "32"),
+    ],
     "halting": ["halting", "pspin", "--N", "8", "10", "--replicas", "4", "--models", "2"],
     "traintest": [
         *("traintest", "--widths", "2", "4", "--seeds", "4", "--epochs", "2"),
         *("--anneal-widths", "2", "--anneal-seeds", "3", "--anneal-steps", "5"),
     ],
     "landscape": [
-        *("landscape", "lj", "--atoms", "6", "--replicas", "4", "--steps", "4"),
+        *("landscape", "lj", "--atoms", "6", "--replicas", "4", "--max-steps", "4"),
         *("--hef-minima", "2", "--hef-modes", "1", "--ef-starts", "8", "--mr-starts", "4"),
     ],
 }

@@ -108,7 +108,6 @@ def _run(args, rf, spec) -> int:
         print(str(SweepError(study.result)))
         return 1
     ens = study.ensemble
-    S, theory, mean, se = ens.n_samples, ens.theory, ens.mean, ens.stderr
     # results only in samples.csv (byte-identical on a rerun); wall times in timings.csv
     rf.write_table(
         "samples.csv", [{k: v for k, v in r.items() if k != "seconds"} for r in study.rows]
@@ -129,16 +128,7 @@ def _run(args, rf, spec) -> int:
             ),
         )
         bar.update()
-    lines = [
-        f"census of {S} samples of the spherical {args.p}-spin at N = {args.N}",
-        f"catalogue: {study.catalogue}",
-        f"complete certificates: {int(ens.complete.sum())}/{S}",
-        f"total per sample: {ens.total_mean:.2f} ± {ens.total_stderr:.2f}"
-        f"   Kac–Rice {theory.sum():.4f}",
-        "index   mean ± s.e.      Kac–Rice",
-    ]
-    for k in range(args.N):
-        lines.append(f"{k:5d} {mean[k]:8.2f} ± {se[k]:5.2f} {theory[k]:10.4f}")
+    lines = study.summary_lines(args.N, args.p)
     text = "\n".join(lines) + "\n"
     write_run_report(
         rf,

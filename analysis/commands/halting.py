@@ -17,7 +17,10 @@ import argparse
 import numpy as np
 
 from analysis.commands._options import (
+    add_list,
     add_run_options,
+    add_step_options,
+    check_range,
     check_run_options,
     command_context,
     open_run_folder,
@@ -37,7 +40,7 @@ def register(subparsers) -> None:
     )
     kinds = q.add_subparsers(dest="kind", metavar="KIND")
     ps = kinds.add_parser("pspin", help="GD on the p-spin over four coupling ensembles")
-    ps.add_argument("--N", type=int, nargs="+", default=[50, 100, 200], help="sizes")
+    add_list(ps, "--N", item=int, default=[50, 100, 200], help="sizes (default 50 100 200)")
     ps.add_argument("--p", type=int, default=3, help="order of the interaction (default 3)")
     ps.add_argument(
         "--replicas", type=int, default=40, help="runs per ensemble and size (default 40)"
@@ -45,21 +48,26 @@ def register(subparsers) -> None:
     ps.add_argument(
         "--models", type=int, default=4, help="coupling draws per ensemble and size (default 4)"
     )
-    ps.add_argument("--step", type=float, default=0.2, help="GD step (default 0.2, Sagun et al.)")
     ps.add_argument(
         "--grad-threshold",
         type=float,
         default=0.01,
         help="stop at |Riemannian gradient| <= this (total norm; default 0.01)",
     )
-    ps.add_argument("--max-steps", type=int, default=20000, help="step budget (default 20000)")
+    add_step_options(
+        ps,
+        step=0.2,
+        max_steps=20000,
+        step_help="GD step (Sagun et al.)",
+        max_steps_help="GD step budget",
+    )
     nn = kinds.add_parser("mlp", help="GD and SGD on small networks over two data ensembles")
     nn.add_argument("--data-seeds", type=int, default=20, help="data draws per ensemble")
     nn.add_argument("--inits", type=int, default=5, help="initializations per data draw")
     nn.add_argument("--hidden", type=int, default=16, help="hidden width (default 16)")
     nn.add_argument("--n-train", type=int, default=300, help="training samples (default 300)")
     nn.add_argument("--epochs", type=int, default=400, help="epochs (default 400)")
-    nn.add_argument("--gd-step", type=float, default=0.5, help="GD step (default 0.5)")
+    add_step_options(nn, step=0.5, step_help="GD step", step_aliases=("--gd-step",))
     nn.add_argument("--sgd-step", type=float, default=0.05, help="SGD step (default 0.05)")
     nn.add_argument("--batch-size", type=int, default=32, help="SGD batch (default 32)")
     nn.add_argument(
@@ -69,7 +77,7 @@ def register(subparsers) -> None:
         "--threshold-teacher", type=float, default=0.012, help="loss threshold, teacher (0.012)"
     )
     sg = kinds.add_parser("sgd", help="GD vs SGD on the split p-spin (Sagun et al.)")
-    sg.add_argument("--N", type=int, nargs="+", default=[100, 200], help="sizes (100 200)")
+    add_list(sg, "--N", item=int, default=[100, 200], help="sizes (default 100 200)")
     sg.add_argument("--p", type=int, default=3, help="order of the interaction (default 3)")
     sg.add_argument("--P", type=int, default=5, help="parts of the couplings (default 5)")
     sg.add_argument("--samples", type=int, default=2, help="coupling draws per N (default 2)")
@@ -86,32 +94,37 @@ def register(subparsers) -> None:
 
 
 def _check(args) -> None:
+    if args.kind in ("pspin", "sgd"):
+        for n in args.N:
+            check_range(n, "--N", low=2, integer=True)
+        check_range(args.p, "--p", low=2, integer=True)
+        check_range(args.grad_threshold, "--grad-threshold", low=0, low_open=True)
     if args.kind == "pspin":
-        if any(n < 2 for n in args.N):
-            raise ValueError(f"--N values must be >= 2; got {args.N}")
-        if args.models < 1 or args.replicas < max(2, args.models):
-            raise ValueError(
-                f"--models must be >= 1 and --replicas >= max(2, models); got {args.models}, "
-                f"{args.replicas}"
-            )
-        if args.step <= 0 or args.grad_threshold <= 0 or args.max_steps < 1:
-            raise ValueError("--step and --grad-threshold must be > 0 and --max-steps >= 1")
+        check_range(args.models, "--models", low=1, integer=True)
+        check_range(args.replicas, "--replicas", low=max(2, args.models), integer=True)
+        check_range(args.step, "--step", low=0, low_open=True)
+        check_range(args.max_steps, "--max-steps", low=1, integer=True)
     elif args.kind == "sgd":
-        if any(n < 2 for n in args.N) or args.p < 2 or args.P < 1:
-            raise ValueError(
-                f"--N and --p must be >= 2 and --P >= 1; got {args.N}, {args.p}, {args.P}"
-            )
-        if args.samples < 1 or args.replicas < 1 or args.samples * args.replicas < 2:
-            raise ValueError("--samples and --replicas must be >= 1, with at least 2 runs")
-        if args.sgd_epochs < 1 or args.final_gd_steps < 0 or args.grad_threshold <= 0:
-            raise ValueError("--sgd-epochs must be >= 1, --final-gd-steps >= 0, threshold > 0")
+        check_range(args.P, "--P", low=1, integer=True)
+        check_range(args.samples, "--samples", low=1, integer=True)
+        check_range(args.replicas, "--replicas", low=1, integer=True)
+        if args.samples * args.replicas < 2:
+            raise ValueError("--samples x --replicas must be >= 2 (at least 2 runs)")
+        check_range(args.sgd_epochs, "--sgd-epochs", low=1, integer=True)
+        check_range(args.final_gd_steps, "--final-gd-steps", low=0, integer=True)
     else:
-        if args.data_seeds < 1 or args.inits < 1 or args.data_seeds * args.inits < 2:
-            raise ValueError("--data-seeds and --inits must be >= 1, with at least 2 runs")
-        if args.epochs < 1 or args.gd_step <= 0 or args.sgd_step <= 0:
-            raise ValueError("--epochs must be >= 1 and the steps > 0")
-        if not 1 <= args.batch_size <= args.n_train:
-            raise ValueError(f"--batch-size must lie in 1..--n-train; got {args.batch_size}")
+        check_range(args.data_seeds, "--data-seeds", low=1, integer=True)
+        check_range(args.inits, "--inits", low=1, integer=True)
+        if args.data_seeds * args.inits < 2:
+            raise ValueError("--data-seeds x --inits must be >= 2 (at least 2 runs)")
+        check_range(args.hidden, "--hidden", low=1, integer=True)
+        check_range(args.n_train, "--n-train", low=2, integer=True)
+        check_range(args.epochs, "--epochs", low=1, integer=True)
+        check_range(args.step, "--step", low=0, low_open=True)
+        check_range(args.sgd_step, "--sgd-step", low=0, low_open=True)
+        check_range(args.batch_size, "--batch-size", low=1, high=args.n_train, integer=True)
+        check_range(args.threshold_digits, "--threshold-digits", low=0, low_open=True)
+        check_range(args.threshold_teacher, "--threshold-teacher", low=0, low_open=True)
 
 
 def _md_table(rows: list[dict], cols: list[str]) -> str:
@@ -136,10 +149,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_halting(args, rf, progress) -> int:
     """``halting pspin`` / ``halting mlp``: halting times, tests, collapse figure, report."""
+    import pandas as pd
+
     from analysis.plots import use_agg
     from analysis.plots.halting import collapse_figure, raw_halting_figure
-    from analysis.report import ReportFigure, ReportSection, write_report
+    from analysis.report import ReportFigure, write_run_report
     from analysis.studies import halting as hs
+    from landscapes.progress import phase
 
     if args.kind == "pspin":
         study = hs.pspin_halting(
@@ -161,7 +177,7 @@ def _run_halting(args, rf, progress) -> int:
             hidden=args.hidden,
             n_train=args.n_train,
             epochs=args.epochs,
-            gd_step=args.gd_step,
+            gd_step=args.step,
             sgd_step=args.sgd_step,
             batch_size=args.batch_size,
             thresholds={"digits": args.threshold_digits, "teacher": args.threshold_teacher},
@@ -173,16 +189,16 @@ def _run_halting(args, rf, progress) -> int:
     tests = hs.compare_laws(study)
     groups = study.groups()
     normalized = {k: hs.normalized(v) for k, v in groups.items() if np.sum(v >= 0) >= 2}
-    rf.write_table("tables/runs.csv", study.runs)
-    rf.write_table("tables/halting.csv", summary)
-    rf.write_table("tables/tests.csv", tests)
-    rf.write_arrays(
-        "arrays/halting.npz",
-        **{"__".join(map(str, k)): v for k, v in groups.items()},
-    )
+    rf.write_table("runs.csv", study.runs)
+    rf.write_table("halting.csv", summary)
+    rf.write_table("tests.csv", tests)
+    rf.write_arrays("halting.npz", **{"__".join(map(str, k)): v for k, v in groups.items()})
     use_agg()
-    rf.save_figure("figures/collapse.png", collapse_figure(normalized, tests))
-    rf.save_figure("figures/raw.png", raw_halting_figure(groups))
+    with phase(f"halting {args.kind}: figures", total=2) as bar:
+        rf.save_figure("collapse.png", collapse_figure(normalized, tests))
+        bar.update(1)
+        rf.save_figure("raw.png", raw_halting_figure(groups))
+        bar.update(1)
 
     n_reject = sum(r["ks_pvalue"] < 0.05 for r in tests)
     cols_s = ["family", "ensemble", "size", "runs", "halted", "tau_mean", "tau_sd", "skewness"]
@@ -197,27 +213,29 @@ def _run_halting(args, rf, progress) -> int:
         + _md_table(tests, cols_t)
         + "\n![collapse](figures/collapse.png)\n\n![raw](figures/raw.png)\n"
     )
-    rf.write_text("report.md", md)
-    write_report(
+    write_run_report(
         rf,
         title=f"Halting times: {args.kind}",
-        subtitle=str(rf.path),
+        text=f"Collapse of normalized halting times: {n_reject} of {len(tests)} pairwise KS "
+        "tests reject at 5%.",
         protocol=[(k, str(v)) for k, v in study.params.items()],
-        summary=summary,
-        sections=[
-            ReportSection(
-                "Collapse of normalized halting times",
-                figures=(
-                    ReportFigure(
-                        "figures/collapse.png",
-                        "ECDFs of (tau - mean)/sd",
-                        "One panel per algorithm; curves of different ensembles should overlap.",
-                    ),
-                    ReportFigure("figures/raw.png", "Raw halting times", "Before normalization."),
-                ),
-                text=f"{n_reject} of {len(tests)} pairwise KS tests reject at 5%.",
+        tables=[
+            (name, pd.DataFrame(rows))
+            for name, rows in (
+                ("halting.csv", summary),
+                ("tests.csv", tests),
+                ("runs.csv", study.runs),
             )
         ],
+        figures=[
+            ReportFigure(
+                "figures/collapse.png",
+                "ECDFs of (tau - mean)/sd",
+                "One panel per algorithm; curves of different ensembles should overlap.",
+            ),
+            ReportFigure("figures/raw.png", "Raw halting times", "Before normalization."),
+        ],
+        markdown=md,
     )
     print(f"halting {args.kind}: {len(study.runs)} runs, {n_reject}/{len(tests)} pairs reject")
     for r in summary:
@@ -231,9 +249,14 @@ def _run_halting(args, rf, progress) -> int:
 
 def _run_sgd(args, rf, progress) -> int:
     """``halting sgd``: GD against SGD on the split p-spin at each N."""
+    import pandas as pd
+
     from analysis.plots import use_agg
     from analysis.plots.halting import gd_sgd_figure
+    from analysis.report import ReportFigure, write_run_report
     from analysis.studies.pspin_sgd import gd_vs_sgd
+    from landscapes.progress import phase
+    from pspin import theory
 
     comps = [
         gd_vs_sgd(
@@ -258,47 +281,40 @@ def _run_sgd(args, rf, progress) -> int:
         for m, E, S in (("gd", c.gd_energy, c.gd_settle), ("sgd", c.sgd_energy, c.sgd_settle))
         for i, (e, t) in enumerate(zip(E, S, strict=True))
     ]
-    rf.write_table("tables/gd_vs_sgd.csv", summary)
-    rf.write_table("tables/sgd_runs.csv", runs)
+    rf.write_table("gd_vs_sgd.csv", summary)
+    rf.write_table("sgd_runs.csv", runs)
     rf.write_arrays(
-        "arrays/gd_vs_sgd.npz",
+        "gd_vs_sgd.npz",
         **{f"{m}_{c.N}": getattr(c, f"{m}_energy") for c in comps for m in ("gd", "sgd")},
     )
     use_agg()
-    from pspin import theory
-
     lines = {"-E_inf": -float(theory.threshold_energy(args.p))}
-    rf.save_figure("figures/gd_vs_sgd.png", gd_sgd_figure(comps, lines))
+    with phase("halting sgd: figures", total=1) as bar:
+        rf.save_figure("gd_vs_sgd.png", gd_sgd_figure(comps, lines))
+        bar.update(1)
     cols = ["N", "runs", "gd_mean", "gd_sd", "sgd_mean", "sgd_sd", "diff_mean", "diff_se"]
     cols += ["test_ks_pvalue", "test_ad_pvalue", "test_ks_detectable"]
     cols += ["gd_halting_median", "gd_settle_median", "sgd_settle_median", "sgd_epochs_median"]
-    rf.write_text(
-        "report.md",
+    md = (
         "# GD vs SGD on the split p-spin\n\n"
         f"Protocol: {comps[0].params} (N varies)\n\nSeed: {comps[0].seed}\n\n"
         + _md_table(summary, cols)
-        + "\n![gd vs sgd](figures/gd_vs_sgd.png)\n",
+        + "\n![gd vs sgd](figures/gd_vs_sgd.png)\n"
     )
-    from analysis.report import ReportFigure, ReportSection, write_report
-
-    write_report(
+    write_run_report(
         rf,
         title="GD vs SGD on the split p-spin",
-        subtitle=str(rf.path),
+        text="Final energies and epochs to stop of GD and SGD at each N.",
         protocol=[(k, str(v)) for k, v in comps[0].params.items() if k != "N"],
-        summary=summary,
-        sections=[
-            ReportSection(
-                "Final energies and epochs",
-                figures=(
-                    ReportFigure(
-                        "figures/gd_vs_sgd.png",
-                        "Final H/N of GD and SGD; epochs to stop",
-                        "The two histograms should overlap; the epochs should be comparable.",
-                    ),
-                ),
-            )
+        tables=[("gd_vs_sgd.csv", pd.DataFrame(summary)), ("sgd_runs.csv", pd.DataFrame(runs))],
+        figures=[
+            ReportFigure(
+                "figures/gd_vs_sgd.png",
+                "Final H/N of GD and SGD; epochs to stop",
+                "The two histograms should overlap; the epochs should be comparable.",
+            ),
         ],
+        markdown=md,
     )
     print("halting sgd: N   GD mean (sd)         SGD mean (sd)        KS p   epochs GD/SGD")
     for s in summary:

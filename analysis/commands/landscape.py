@@ -13,15 +13,28 @@ SQLite catalogue, figures and report.md; ``--pspin-N`` adds a p-spin sample draw
 
 from __future__ import annotations
 
+from analysis.commands._options import (
+    add_run_options,
+    add_step_options,
+    check_run_options,
+    command_context,
+    open_run_folder,
+)
+
 __all__ = ["register", "run"]
 
 
 def _common(q) -> None:
-    q.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     q.add_argument("--replicas", type=int, default=16, help="basin-hopping replicas (16)")
-    q.add_argument("--steps", type=int, default=30, help="basin-hopping steps (30)")
+    add_step_options(
+        q,
+        step=None,
+        max_steps=30,
+        step_help="basin-hopping step size (default: 0.4 per coordinate for lj, 0.5 for mlp)",
+        max_steps_help="basin-hopping steps",
+        max_steps_aliases=("--steps",),
+    )
     q.add_argument("--temperature", type=float, default=None, help="basin-hopping temperature")
-    q.add_argument("--step", type=float, default=None, help="basin-hopping step size")
     q.add_argument("--hef-minima", type=int, default=10, help="minima to climb from (10)")
     q.add_argument("--hef-modes", type=int, default=2, help="soft modes per minimum (2)")
     q.add_argument("--ef-starts", type=int, default=64, help="index-1 Newton starts (64)")
@@ -36,8 +49,7 @@ def _common(q) -> None:
         default=0,
         help="also run a 3-spin sample of this N and draw both graphs side by side (0: no)",
     )
-    q.add_argument("--out", default=None, help="run folder (default runs/landscape-...)")
-    q.add_argument("--resume", action="store_true", help="resume an existing run folder")
+    add_run_options(q, seed=0)
     q.set_defaults(func=run)
 
 
@@ -69,7 +81,15 @@ def register(subparsers) -> None:
 
 
 def _check(args) -> None:
-    names = ("replicas", "steps", "hef_minima", "hef_modes", "ef_starts", "mr_starts", "tef_starts")
+    names = (
+        "replicas",
+        "max_steps",
+        "hef_minima",
+        "hef_modes",
+        "ef_starts",
+        "mr_starts",
+        "tef_starts",
+    )
     for name in names:
         if getattr(args, name) < 0:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 0")
@@ -90,15 +110,27 @@ def _check(args) -> None:
             raise ValueError("--hidden must be >= 1 and --weight-decay >= 0")
     if args.target == "pspin" and (args.N < 3 or args.p < 2):
         raise ValueError("--N must be >= 3 and --p >= 2")
+    if args.step is not None and not args.step > 0:
+        raise ValueError(f"--step must be > 0; got {args.step}")
+    if args.temperature is not None and not args.temperature > 0:
+        raise ValueError(f"--temperature must be > 0; got {args.temperature}")
+    check_run_options(args)
 
 
 def _config(args) -> dict:
-    skip = {"func", "out", "resume", "command"}
+    skip = {"func", "out", "resume", "command", "threads", "no_progress", "recompute_corrupted"}
     return {k: v for k, v in vars(args).items() if k not in skip}
 
 
 def run(args) -> int:
     """Run ``landscape TARGET``; returns the exit status."""
+    _check(args)
+    rf = open_run_folder(args, "landscape", _config(args), label=f"landscape {args.target}")
+    with command_context(args):
+        return _run(args, rf)
+
+
+def _run(args, rf) -> int:
     from analysis.catalogue import Catalogue
     from analysis.connectivity import disconnectivity_tree
     from analysis.plots import use_agg
@@ -108,12 +140,9 @@ def run(args) -> int:
         plot_disconnectivity_panels,
         plot_index_vs_energy,
     )
-    from analysis.store import RunFolder
+    from analysis.report import write_run_report
     from analysis.studies import network_landscapes as nl
 
-    _check(args)
-    config = _config(args)
-    rf = RunFolder(args.out, "landscape", config, resume=args.resume)
     energy = None
     if args.target == "pspin":
         land = nl.pspin_landscape(args.N, args.p, seed=args.seed, max_time=args.max_time)
@@ -147,7 +176,7 @@ def run(args) -> int:
             name=name,
             seed=args.seed,
             bh_replicas=args.replicas,
-            bh_steps=args.steps,
+            bh_steps=args.max_steps,
             bh_temperature=args.temperature or defaults["bh_temperature"],
             bh_step=args.step if args.step is not None else defaults["bh_step"],
             hef_minima=args.hef_minima,
@@ -170,7 +199,8 @@ def run(args) -> int:
     if args.pspin_N:
         pspin = nl.pspin_landscape(args.pspin_N, 3, seed=args.seed)
         rf.write_table("pspin_summary.csv", {k: [v] for k, v in pspin.summary().items()})
-    if land.minima_energies.size:
+    has_tree = bool(land.minima_energies.size)
+    if has_tree:
         tree = disconnectivity_tree(land.connections(), levels=args.levels)
         rf.write_json(rf.name_of("table", "tree.json"), tree.to_dict())
         rf.save_figure(
@@ -202,7 +232,15 @@ def run(args) -> int:
         "landscape in (E - E_min) / (E_top - E_min).",
     ]
     text = "\n".join(lines) + "\n"
-    rf.write_text("report.md", text)
+    figs = [f for f in ("disconnectivity.png", "disconnectivity_normalized.png") if has_tree]
+    figs += ["index_vs_energy.png"] + (["barriers.png"] if land.saddle_energies.size else [])
+    write_run_report(
+        rf,
+        title=f"landscape {args.target}: {land.name}",
+        tables=["summary.csv", "minima.csv", "saddles.csv", "critical.csv", "flat.csv"],
+        figures=figs,
+        markdown=text,
+    )
     print(text, end="")
     print(f"run folder: {rf.path}")
     return 0

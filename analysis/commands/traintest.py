@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 
 from analysis.commands._options import (
+    add_list,
     add_run_options,
+    add_step_options,
+    check_range,
     check_run_options,
     command_context,
     open_run_folder,
@@ -29,12 +32,10 @@ def register(subparsers) -> None:
         help="spread of test loss and train-test correlation vs width; SA vs SGD (digits)",
         description=__doc__.split("\n\n")[1],
     )
-    q.add_argument(
-        "--widths", type=int, nargs="+", default=[4, 8, 16, 32, 64, 128], help="hidden widths"
-    )
+    add_list(q, "--widths", item=int, default=[4, 8, 16, 32, 64, 128], help="hidden widths")
     q.add_argument("--seeds", type=int, default=50, help="SGD initializations per width (50)")
     q.add_argument("--epochs", type=int, default=100, help="SGD epochs (default 100)")
-    q.add_argument("--step", type=float, default=0.05, help="SGD step (default 0.05)")
+    add_step_options(q, step=0.05, step_help="SGD step")
     q.add_argument("--batch-size", type=int, default=32, help="SGD batch (default 32)")
     q.add_argument(
         "--anneal-widths",
@@ -50,16 +51,17 @@ def register(subparsers) -> None:
 
 
 def _check(args) -> None:
-    if min(args.widths) < 1 or (args.anneal_widths and min(args.anneal_widths) < 1):
-        raise ValueError("--widths and --anneal-widths must be positive")
-    if args.seeds < 3:
-        raise ValueError(f"--seeds must be >= 3 (a correlation needs 3 runs); got {args.seeds}")
-    if args.epochs < 1 or args.step <= 0:
-        raise ValueError("--epochs must be >= 1 and --step > 0")
-    if not 1 <= args.batch_size <= 1000:
-        raise ValueError(f"--batch-size must lie in 1..1000; got {args.batch_size}")
-    if args.anneal_widths and (args.anneal_seeds < 3 or args.anneal_steps < 1):
-        raise ValueError("--anneal-seeds must be >= 3 and --anneal-steps >= 1")
+    for w in args.widths:
+        check_range(w, "--widths", low=1, integer=True)
+    for w in args.anneal_widths or ():
+        check_range(w, "--anneal-widths", low=1, integer=True)
+    check_range(args.seeds, "--seeds (a correlation needs 3 runs)", low=3, integer=True)
+    check_range(args.epochs, "--epochs", low=1, integer=True)
+    check_range(args.step, "--step", low=0, low_open=True)
+    check_range(args.batch_size, "--batch-size", low=1, high=1000, integer=True)
+    if args.anneal_widths:
+        check_range(args.anneal_seeds, "--anneal-seeds", low=3, integer=True)
+        check_range(args.anneal_steps, "--anneal-steps", low=1, integer=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
 def _run(args, rf) -> int:
     from analysis.plots import use_agg
     from analysis.plots.traintest import traintest_figure
-    from analysis.report import ReportFigure, ReportSection, markdown_table, write_report
+    from analysis.report import ReportFigure, markdown_table, write_run_report
     from analysis.studies.traintest import train_test_concentration
+    from landscapes.progress import phase
 
     study = train_test_concentration(
         args.widths,
@@ -91,38 +94,36 @@ def _run(args, rf) -> int:
         progress=False if args.no_progress else None,
         store=rf,
     )
-    rf.write_table("tables/runs.csv", study.runs)
-    rf.write_table("tables/summary.csv", study.summary)
+    rf.write_table("runs.csv", study.runs)
+    rf.write_table("summary.csv", study.summary)
     use_agg()
-    rf.save_figure("figures/traintest.png", traintest_figure(study.summary, study.runs))
+    with phase("traintest: figures", total=1) as bar:
+        rf.save_figure("traintest.png", traintest_figure(study.summary, study.runs))
+        bar.update(1)
     cols = ["method", "width", "n", "train_mean", "test_mean", "test_sd", "test_sd_se", "r"]
     cols += ["r_lo", "r_hi"]
-    rf.write_text(
-        "report.md",
+    md = (
         "# Train-test concentration (digits)\n\n"
         f"Protocol: {study.params}\n\nSeed: {study.seed}\n\n"
         + markdown_table([{c: r[c] for c in cols} for r in study.summary])
-        + "\n![traintest](figures/traintest.png)\n",
+        + "\n![traintest](figures/traintest.png)\n"
     )
-    write_report(
+    write_run_report(
         rf,
         title="Train-test concentration",
-        subtitle=str(rf.path),
+        text="Test loss against width: spread of the test loss and train-test correlation "
+        "over initializations (SGD), and simulated annealing on the same loss.",
         protocol=[(k, str(v)) for k, v in study.params.items()],
-        summary=study.summary,
-        sections=[
-            ReportSection(
-                "Test loss against width",
-                figures=(
-                    ReportFigure(
-                        "figures/traintest.png",
-                        "Spread, correlation, SA vs SGD",
-                        "sd of the test loss and the train-test correlation should fall with "
-                        "width; SA should land in the SGD band.",
-                    ),
-                ),
-            )
+        tables=["summary.csv", "runs.csv"],
+        figures=[
+            ReportFigure(
+                "figures/traintest.png",
+                "Spread, correlation, SA vs SGD",
+                "sd of the test loss and the train-test correlation should fall with "
+                "width; SA should land in the SGD band.",
+            ),
         ],
+        markdown=md,
     )
     print("traintest: method width  n  test mean   test sd   r(train,test)")
     for r in study.summary:

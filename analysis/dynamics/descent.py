@@ -115,9 +115,9 @@ def gradient_descent(
     steps = np.zeros(K, dtype=np.int64)
     converged = np.zeros(K, dtype=bool)
     diverged = np.zeros(K, dtype=bool)
-    diverged_at = np.full(K, -1, dtype=np.int64)
+    diverged_at = np.full(K, np.nan)  # NaN: did not diverge
     stalled = np.zeros(K, dtype=bool)
-    htimes = np.full((K, lad.size), -1, dtype=np.int64)
+    htimes = np.full((K, lad.size), np.nan)  # NaN: threshold never reached
     henergy = np.full((K, lad.size), np.nan)
 
     bad0 = np.nonzero(~_finite_rows(E, G))[0]
@@ -143,7 +143,7 @@ def gradient_descent(
         if lad.size == 0 or idx.size == 0:
             return
         g_int = gn[idx] / rdim
-        hit = (g_int[:, None] <= lad[None, :]) & (htimes[idx] < 0)
+        hit = (g_int[:, None] <= lad[None, :]) & np.isnan(htimes[idx])
         if hit.any():
             rows, cols = np.nonzero(hit)
             htimes[idx[rows], cols] = t

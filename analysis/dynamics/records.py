@@ -57,16 +57,16 @@ class DescentResult:
         Whether the replica reached ``intensive_grad_norm <= gtol``.
     diverged : bool array (K,)
         Whether the replica hit a non-finite value (only with ``on_divergence="flag"``).
-    diverged_at : int array (K,)
-        Step at which it diverged (-1 if it did not).
+    diverged_at : float array (K,)
+        Step at which it diverged (NaN if it did not).
     stalled : bool array (K,)
         Armijo backtracking could not decrease the energy (numerical floor reached).
     ladder : array (L,)
         Intensive gradient thresholds of the halting times.
-    halting_times : int array (K, L)
-        First step at which ``intensive_grad_norm <= ladder[j]`` (-1: never reached).
+    halting_times : float array (K, L)
+        First step at which ``intensive_grad_norm <= ladder[j]`` (NaN: never reached).
     halting_energies : array (K, L)
-        Intensive energy at those steps (NaN where never reached, marked by -1 above).
+        Intensive energy at those steps (NaN where never reached).
     trajectory_steps : int array (T,) or None
         Steps at which the trajectory was recorded (``record_every``).
     trajectory_energies : array (T, K) or None

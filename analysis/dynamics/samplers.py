@@ -80,7 +80,7 @@ class _Kernel:
             E, G = energy.batch_energy_and_gradient(X)
             self.E, self.G = np.asarray(E, dtype=np.float64).copy(), np.array(G)
         self.diverged = np.zeros(self.K, dtype=bool)
-        self.diverged_at = np.full(self.K, -1, dtype=np.int64)
+        self.diverged_at = np.full(self.K, np.nan)  # NaN: did not diverge
         fin = _finite_rows(self.E) if self.G is None else _finite_rows(self.E, self.G)
         self._flag(np.nonzero(~fin)[0], 0)
         self.accepted = np.zeros(self.K)

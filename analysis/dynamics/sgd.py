@@ -114,7 +114,7 @@ def sgd(
     total = epochs * per_epoch
     steps = np.zeros(K, dtype=np.int64)
     diverged = np.zeros(K, dtype=bool)
-    diverged_at = np.full(K, -1, dtype=np.int64)
+    diverged_at = np.full(K, np.nan)  # NaN: did not diverge
     active = np.arange(K)
     rec_steps, rec_e, rec_g, rec_x = [], [], [], []
 
@@ -174,7 +174,7 @@ def sgd(
         if on_divergence == "raise":
             raise _divergence_error("sgd", bad, steps[bad])
         diverged[bad] = True
-        diverged_at[bad] = np.where(diverged_at[bad] < 0, steps[bad], diverged_at[bad])
+        diverged_at[bad] = np.where(np.isnan(diverged_at[bad]), steps[bad], diverged_at[bad])
     traj = {}
     if record_every is not None:
         traj = dict(

@@ -30,6 +30,8 @@ __all__ = [
     "plot_halting_times",
     "plot_halting_collapse",
     "index_fraction_theory",
+    "plot_dynamics_energy",
+    "plot_dynamics_network",
 ]
 
 FAMILY_ORDER = ("pspin", "digits", "teacher_student")
@@ -471,3 +473,102 @@ def index_fraction_theory(u, p: int) -> np.ndarray:
     2 sqrt(p(p-1))).
     """
     return np.asarray(pspin.theory.index_fraction(np.asarray(u, dtype=float), p), dtype=float)
+
+
+# ------------------------------------------------------------------ dynamics beside exact theory
+class _ExactCurve:
+    """The exact e(t) as :func:`analysis.plots.dynamics.energy_vs_theory` reads a solution."""
+
+    def __init__(self, t, energy):
+        self.t, self.energy = np.asarray(t, dtype=float), np.asarray(energy, dtype=float)
+        self.t_max = float(self.t[-1])
+
+    def energy_at(self, t):
+        return np.interp(t, self.t, self.energy)
+
+
+def _on_times(steps, values, at):
+    """``values`` recorded at ``steps``, held at the last value after the last record."""
+    i = np.clip(np.searchsorted(steps, at, side="right") - 1, 0, steps.size - 1)
+    return values[i]
+
+
+def plot_dynamics_energy(dyn: dict):
+    """Measured GD e(t) per N on the exact T = 0 curve, and the finite-N deviations.
+
+    Drawn by :func:`analysis.plots.dynamics.energy_vs_theory` (left: e(t) with its s.e.
+    band per N, the exact N = inf curve and -E_inf; right: ``e_N(t) - e_inf(t)``) on the
+    continuous time ``step x steps``; an inset of the right panel shows
+    ``N (e_N(t) - e_inf(t))``, which collapses across N where the deviation is O(1/N).
+    ``dyn`` is :func:`analysis.studies.compare.dynamics.dynamics_data`; None without data.
+    """
+    from analysis.plots.dynamics import energy_vs_theory
+
+    ex, runs = dyn.get("exact"), dyn["pspin"]
+    if ex is None or not runs:
+        return None
+    steps = max((r["steps"] for r in runs.values()), key=len)
+    times = dyn["step"] * steps
+    curve = _ExactCurve(ex["t"], ex["energy"])
+    study = dict(
+        theory=curve,
+        times=times,
+        params=dict(p=dyn["p"], temperature=0.0),
+        runs={
+            N: dict(
+                energy=_on_times(r["steps"], r["energy"], steps),
+                energy_err=_on_times(r["steps"], r["energy_err"], steps),
+            )
+            for N, r in runs.items()
+        },
+    )
+    fig = energy_vs_theory(study, lines={"-E_inf (threshold)": -dyn["E_inf"]})
+    ax, ax2 = fig.axes[:2]
+    pos = times > 0
+    tt = times[pos]
+    lo, hi = ax2.get_ylim()
+    ax2.set_ylim(lo, hi + 1.1 * (hi - lo))  # the upper half holds the inset
+    inset = ax2.inset_axes([0.5, 0.56, 0.47, 0.36])
+    for c, (N, r) in enumerate(study["runs"].items()):
+        dev = r["energy"][pos] - curve.energy_at(np.minimum(tt, curve.t_max))
+        inset.plot(tt, N * dev, color=f"C{c}", lw=1)
+    inset.axhline(0.0, color="k", lw=0.8)
+    inset.set_xscale("log")
+    inset.set_title("N (e_N - e_inf)", fontsize=7)
+    inset.tick_params(labelsize=6)
+    ax2.legend(fontsize=8, loc="upper left")
+    if not dyn["continuous"]:
+        ax.text(
+            0.03,
+            0.12,
+            f"step {dyn['step']:g}: early t off the continuous-time limit",
+            transform=ax.transAxes,
+            fontsize=7,
+            color="crimson",
+        )
+    return fig
+
+
+def plot_dynamics_network(dyn: dict, family: str):
+    """The exact p-spin ``C(t_w + tau, t_w)`` beside one network family's GD/SGD correlation
+    and mean-square displacement (:func:`analysis.plots.dynamics.network_beside_pspin`), at
+    the largest width that recorded them; None without data."""
+    from analysis.plots.dynamics import network_beside_pspin
+
+    net = dyn["networks"].get(family)
+    if net is None:
+        return None
+    ex = dyn.get("exact")
+    pspin = None
+    if ex is not None:
+        pspin = dict(
+            lags=ex["lags"],
+            waiting_times=ex["waiting_times"],
+            exact_correlation=ex["correlation"],
+            params=dict(temperature=0.0),
+        )
+    data = dict(
+        runs={k: dict(twotime=v) for k, v in net["runs"].items()},
+        params=dict(dataset=MODEL_LABELS[family], hidden=f"width {net['width']}", dim=net["dim"]),
+    )
+    return network_beside_pspin(data, pspin)

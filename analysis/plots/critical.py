@@ -24,20 +24,25 @@ def plot_counts_by_index(ens, title: str = "", *, ax=None):
     """
     fig, ax = panel_axes(ax, width=6.0, height=4.0)
     k = np.arange(ens.mean.size)
+    one = ens.n_samples < 2  # one sample: no standard error (NaN), so no error bars
     ax.errorbar(
         k,
         ens.mean,
-        yerr=ens.stderr,
+        yerr=None if one else ens.stderr,
         fmt="o",
         capsize=3,
-        label=f"census, mean over {ens.n_samples} samples (± 1 s.e.)",
+        label="census, one sample (no s.e.)"
+        if one
+        else f"census, mean over {ens.n_samples} samples (± 1 s.e.)",
     )
     if ens.theory is not None:
         ax.plot(k, ens.theory, "s--", mfc="none", label="Kac–Rice mean (exact, finite N)")
     ax.set_xlabel("index k (negative Hessian eigenvalues)")
     ax.set_ylabel("number of critical points per sample")
     ax.set_xticks(k)
-    tot = f"total {ens.total_mean:.1f} ± {ens.total_stderr:.1f}"
+    tot = f"total {ens.total_mean:.1f}"
+    if np.isfinite(ens.total_stderr):
+        tot += f" ± {ens.total_stderr:.1f}"
     if ens.theory_total is not None:
         tot += f" (theory {ens.theory_total:.2f})"
     ax.set_title((title + "\n" if title else "") + tot, fontsize=10)

@@ -327,7 +327,9 @@ def run_descend(
             )
             if "halting_times" in a:
                 for lv, ht in zip(a["ladder"], a["halting_times"][j], strict=True):
-                    row[f"halting_step_g{lv:.0e}"] = int(ht)
+                    # the table keeps its documented -1 for "never reached" (byte-identical
+                    # to earlier runs); the DescentResult says NaN
+                    row[f"halting_step_g{lv:.0e}"] = int(ht) if np.isfinite(ht) else -1
             for extra in ("acceptance", "train_accuracy", "test_accuracy"):
                 if extra in a:
                     row[extra] = float(a[extra][j])

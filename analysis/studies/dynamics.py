@@ -16,7 +16,7 @@ correlation and the mean-square displacement (Baity-Jesi et al., ICML 2018).
 
 Streams: ``child(seed, "model", i, s)`` draws the couplings of size ``i`` and sample ``s`` (the
 data for networks), ``child(seed, "starts", i, s)`` the initial points, and
-``child(seed, 2, i, s)`` the Langevin / SGD noise.
+``child(seed, "noise", i, s)`` the Langevin / SGD noise.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 DEFAULT_LAGS = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
-NOISE_STREAM = 2  # child key of the dynamics noise (Langevin increments, SGD orders)
 
 
 def _mean_se(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +88,7 @@ def _pspin_run(N, p, T, replicas, step, n_steps, record_every, seed, i, s):
         temperature=T,
         step=step,
         n_steps=n_steps,
-        seed=child(seed, NOISE_STREAM, i, s),
+        seed=child(seed, "noise", i, s),
         record_every=record_every,
         record_points=True,
         progress=False,
@@ -298,7 +297,7 @@ def network_study(
                 batch_size=batch_size,
                 step=step,
                 epochs=epochs,
-                seed=child(seed, NOISE_STREAM, 0, 0),
+                seed=child(seed, "noise", 0, 0),
                 record_every=max(1, epochs * per_epoch // records),
                 record_points=True,
                 progress=False,

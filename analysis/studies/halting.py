@@ -21,8 +21,8 @@ Protocols here:
   the normalized laws, each with the KS distance it could have detected
   (:func:`ks_detectable_distance`).
 
-Runs that never reach the threshold are kept in the tables with ``tau = -1`` and left out of
-the normalized laws (their count is reported).
+Runs that never reach the threshold are kept in the tables with ``tau`` NaN (blank in the
+CSV) and left out of the normalized laws (their count is reported).
 """
 
 from __future__ import annotations
@@ -101,9 +101,10 @@ def ks_detectable_distance(n1: int, n2: int, alpha: float = 0.05, power: float =
 
 
 def normalized(times) -> np.ndarray:
-    """``(tau - mean) / sd`` (sample sd, ddof = 1) of the halting times that are >= 0."""
+    """``(tau - mean) / sd`` (sample sd, ddof = 1) of the measured halting times (censored
+    runs, NaN, are left out)."""
     t = np.asarray(times, dtype=np.float64)
-    t = t[t >= 0]
+    t = t[t >= 0]  # False for NaN (and for the -1 of runs stored by earlier versions)
     if t.size < 2:
         raise ValueError(f"need at least 2 halting times to normalize; got {t.size}")
     sd = t.std(ddof=1)
@@ -155,7 +156,7 @@ class HaltingStudy:
     runs : list of dict
         One row per run: ``family`` (e.g. ``"pspin-gd"``, ``"mlp-sgd"``), ``ensemble``,
         ``size`` (N, or the hidden width), ``model`` (disorder / data sample), ``replica``,
-        ``tau`` (steps or epochs; -1 if the threshold was never reached), ``energy`` (final
+        ``tau`` (steps or epochs; NaN if the threshold was never reached), ``energy`` (final
         intensive energy or loss).
     params : dict
         The protocol's parameters.
@@ -168,11 +169,11 @@ class HaltingStudy:
     seed: dict = field(default_factory=dict)
 
     def groups(self) -> dict[tuple, np.ndarray]:
-        """``{(family, ensemble, size): halting times (all runs, -1 for censored)}``."""
+        """``{(family, ensemble, size): halting times (all runs, NaN for censored)}``."""
         out: dict[tuple, list] = {}
         for r in self.runs:
             out.setdefault((r["family"], r["ensemble"], r["size"]), []).append(r["tau"])
-        return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
+        return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
 def summarize(study: HaltingStudy) -> list[dict]:
@@ -184,7 +185,7 @@ def summarize(study: HaltingStudy) -> list[dict]:
         energies.setdefault((r["family"], r["ensemble"], r["size"]), []).append(r["energy"])
     rows = []
     for key, t in study.groups().items():
-        ok = t[t >= 0].astype(np.float64)
+        ok = t[np.isfinite(t)]
         rows.append(
             {
                 "family": key[0],
@@ -301,7 +302,10 @@ def pspin_halting(
                         ladder=(),
                         progress=progress,
                     )
-                    return {"tau": np.where(res.converged, res.steps, -1), "energy": res.intensive}
+                    return {
+                        "tau": np.where(res.converged, res.steps, np.nan),
+                        "energy": res.intensive,
+                    }
 
                 key = dict(
                     task="pspin_halting",
@@ -324,7 +328,7 @@ def pspin_halting(
                             "size": int(N),
                             "model": m,
                             "replica": k,
-                            "tau": int(a["tau"][k]),
+                            "tau": _tau(a["tau"][k]),
                             "energy": float(a["energy"][k]),
                         }
                     )
@@ -356,10 +360,16 @@ def _network(ensemble: str, hidden: int, n_train: int, seed):
 
 
 def _first_below(traj: np.ndarray, threshold: float) -> np.ndarray:
-    """First row index at which each column of ``traj`` (T, K) is <= threshold (-1: never)."""
+    """First row index at which each column of ``traj`` (T, K) is <= threshold (NaN: never)."""
     hit = traj <= threshold
     first = np.argmax(hit, axis=0)
-    return np.where(hit.any(axis=0), first, -1)
+    return np.where(hit.any(axis=0), first, np.nan)
+
+
+def _tau(t) -> float:
+    """A stored halting time as a float: NaN when censored (earlier versions stored -1)."""
+    t = float(t)
+    return t if t >= 0 else math.nan
 
 
 def network_halting(
@@ -460,7 +470,7 @@ def network_halting(
                             "size": int(hidden),
                             "model": d,
                             "replica": k,
-                            "tau": int(a["tau"][k]),
+                            "tau": _tau(a["tau"][k]),
                             "energy": float(a["energy"][k]),
                         }
                     )

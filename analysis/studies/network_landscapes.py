@@ -247,7 +247,13 @@ class Landscape:
         }
 
     def summary(self) -> dict:
-        """Counts for reports and benchmarks."""
+        """Counts for reports and benchmarks.
+
+        ``minima`` and ``saddles`` count points distinct modulo the energy's declared and
+        canonical symmetries; ``*_distinct_energies`` count distinct energy values, a lower
+        bound on the count modulo *every* symmetry (e.g. a dataset's own symmetries, which
+        map minima of a network to other minima of the same loss).
+        """
         idx = self.census_index_fractions
         return {
             "system": self.name,
@@ -255,6 +261,8 @@ class Landscape:
             "minima": int(self.minima_energies.size),
             "saddles": int(self.saddle_energies.size),
             "saddles_connected": self.n_connected,
+            "minima_distinct_energies": _n_distinct(self.minima_energies),
+            "saddles_distinct_energies": _n_distinct(self.saddle_energies),
             "critical_points": int(idx.size),
             "max_index_fraction": float(idx.max()) if idx.size else float("nan"),
             "gradient_flat": int(self.flat_energies.size),
@@ -262,6 +270,15 @@ class Landscape:
             if self.minima_energies.size
             else float("nan"),
         }
+
+
+def _n_distinct(e: np.ndarray, rtol: float = 1e-9) -> int:
+    """Number of distinct energy values (points related by a symmetry share one)."""
+    e = np.sort(np.asarray(e, dtype=np.float64))
+    if e.size == 0:
+        return 0
+    gaps = np.diff(e) > rtol * np.maximum(1.0, np.abs(e[1:]))
+    return int(1 + np.sum(gaps))
 
 
 # ----------------------------------------------------------------------------- protocol

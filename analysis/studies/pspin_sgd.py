@@ -121,8 +121,8 @@ class PSpinSGDComparison:
     N, p, P : int
     gd_energy, sgd_energy : arrays (R,)
         Final energies per spin (R = samples x replicas, the same starts for both methods).
-    gd_halting : int array (R,)
-        GD steps to the gradient threshold (-1 if not reached).
+    gd_halting : float array (R,)
+        GD steps to the gradient threshold (NaN if not reached).
     gd_settle, sgd_settle : int arrays (R,)
         Epochs after which the energy per spin stays within ``settle_tol`` of its final value.
     sgd_epochs : int array (R,)
@@ -236,7 +236,7 @@ def gd_vs_sgd(
             )
             return {
                 "gde": gd.intensive,
-                "gdh": np.where(gd.converged, gd.steps, -1),
+                "gdh": np.where(gd.converged, gd.steps, np.nan),
                 "gds": settle_epochs(gd.trajectory_energies, gd.intensive, settle_tol),
                 "sge": st.gd.intensive,
                 "sgs": settle_epochs(st.trajectory, st.gd.intensive, settle_tol),
@@ -247,6 +247,9 @@ def gd_vs_sgd(
         for k, v in stored(store, key, unit).items():
             out[k].append(v)
     a = {k: np.concatenate(v) for k, v in out.items()}
+    # NaN: the threshold was not reached (runs stored by earlier versions say -1)
+    a["gdh"] = np.where(a["gdh"] >= 0, a["gdh"], np.nan)
+    halted = np.isfinite(a["gdh"])
     n = a["gde"].size
 
     def stats_of(x):
@@ -266,10 +269,8 @@ def gd_vs_sgd(
         "diff_mean": sm - gm,
         "diff_se": math.sqrt(gse**2 + sse**2),
         **{f"test_{k}": v for k, v in two_sample(a["gde"], a["sge"]).items()},
-        "gd_halted": int(np.sum(a["gdh"] >= 0)),
-        "gd_halting_median": float(np.median(a["gdh"][a["gdh"] >= 0]))
-        if np.any(a["gdh"] >= 0)
-        else math.nan,
+        "gd_halted": int(np.sum(halted)),
+        "gd_halting_median": float(np.median(a["gdh"][halted])) if halted.any() else math.nan,
         "gd_settle_median": float(np.median(a["gds"])),
         "sgd_settle_median": float(np.median(a["sgs"])),
         "sgd_epochs_median": float(np.median(a["sge_ep"])),

@@ -59,7 +59,7 @@ def theory_model(p: int | None = None, xi: dict | None = None):
     """The validated model of :mod:`pspin.theory` for ``p`` or a mixture ``xi`` (ValueError)."""
     if xi is None and (p is None or p < 2):
         raise ValueError(f"p must be >= 2; got {p}")
-    return th._model(xi if xi is not None else p)
+    return th.model_of(xi if xi is not None else p)
 
 
 def _safe(fn, *a, **kw):
@@ -177,7 +177,7 @@ def kac_rice_tables(run, model, N: int, mc_samples: int = 0, seed: int = 0) -> d
         )
     if mc_samples < 0 or mc_samples == 1:
         raise ValueError(f"mc_samples must be 0 or >= 2; got {mc_samples}")
-    m = th._model(model)
+    m = th.model_of(model)
     pure = m.pure
     key = task_key({"task": "kac_rice", "model": m.coeffs, "N": N})
     if run.has_task(key):

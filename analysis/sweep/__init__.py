@@ -21,6 +21,7 @@ from analysis.sweep.tasks import (
     load_results,
     make_tasks,
     results_table,
+    task_labels,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "executor_from_args",
     "load_results",
     "make_tasks",
+    "task_labels",
     "results_table",
     "run_tasks",
 ]

@@ -41,6 +41,7 @@ from analysis.sweep.tasks import (
     TaskFailure,
     execute_task,
     resolve_task_function,
+    task_labels,
 )
 from landscapes.errors import SchedulerError
 from landscapes.progress import Progress
@@ -202,9 +203,16 @@ class _Attempts:
     """Bookkeeping shared by the executors: attempts, failures, writes, progress."""
 
     def __init__(
-        self, folder: RunFolder, retries: int, bar: Progress, executor: str, on_stored=None
+        self,
+        folder: RunFolder,
+        retries: int,
+        bar: Progress,
+        executor: str,
+        on_stored=None,
+        labels: dict[str, str] | None = None,
     ):
         self.folder = folder
+        self.labels = labels or {}
         self.on_stored = on_stored
         self.retries = retries
         self.bar = bar
@@ -235,7 +243,15 @@ class _Attempts:
         self.completed.append(task.key)
         self.task_s += float(out["elapsed_s"])
         self.task_cpu_s += float(out["cpu_s"])
-        self.bar.update(1, failed=len(self.failed))
+        self._advance(task)
+
+    def _advance(self, task: Task) -> None:
+        """Advance the bar by one finished task, naming it (and the failures so far)."""
+        label = self.labels.get(task.key) or task.label
+        if self.failed:
+            self.bar.update(1, done=label, failed=len(self.failed))
+        else:
+            self.bar.update(1, done=label)
 
     def error(self, task: Task, exc: BaseException, tb: str | None = None) -> bool:
         """Record a failed attempt; True when the task should be resubmitted."""
@@ -246,8 +262,17 @@ class _Attempts:
             return True
         if tb is None:
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.failed.append(TaskFailure(task.key, task.func, f"{type(exc).__name__}: {exc}", tb, n))
-        self.bar.update(1, failed=len(self.failed))
+        self.failed.append(
+            TaskFailure(
+                task.key,
+                task.func,
+                f"{type(exc).__name__}: {exc}",
+                tb,
+                n,
+                deterministic=isinstance(exc, DETERMINISTIC_ERRORS),
+            )
+        )
+        self._advance(task)
         return False
 
 
@@ -538,7 +563,7 @@ def run_tasks(
     done = set(skipped)
     todo = [t for t in tasks if t.key not in done]
     bar = Progress(len(todo), desc=desc, enabled=None if progress else False)
-    book = _Attempts(run_folder, int(retries), bar, executor, on_stored)
+    book = _Attempts(run_folder, int(retries), bar, executor, on_stored, task_labels(todo))
     try:
         if todo:
             if executor == "inprocess":
@@ -559,6 +584,7 @@ def run_tasks(
                         "error": f.error,
                         "attempts": f.attempts,
                         "traceback": f.traceback,
+                        "deterministic": f.deterministic,
                     }
                     for f in book.failed
                 ],

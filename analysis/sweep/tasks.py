@@ -50,6 +50,7 @@ __all__ = [
     "make_tasks",
     "resolve_task_function",
     "results_table",
+    "task_labels",
 ]
 
 
@@ -142,6 +143,12 @@ class Task:
             "seed": dict(self.seed),
         }
 
+    @property
+    def label(self) -> str:
+        """A short human name of the task: its function name and first scalar config values
+        (:func:`task_labels` names a sweep's tasks by the values that tell them apart)."""
+        return _label(self, [k for k, v in self.config.items() if _scalar(v)][:3])
+
     def seed_sequence(self) -> np.random.SeedSequence:
         """The task's SeedSequence, rebuilt from its record."""
         return seed_from_info(self.seed)
@@ -150,6 +157,46 @@ class Task:
         """Run the task here and return its ``(meta, arrays)``."""
         out = execute_task(self.record())
         return out["meta"], out["arrays"]
+
+
+def _scalar(v) -> bool:
+    return isinstance(v, bool | int | float | str) or v is None
+
+
+def _label(task: Task, keys: Sequence[str], width: int = 48) -> str:
+    name = task.func.rsplit(":", 1)[-1]
+    parts = []
+    for k in keys:
+        if k not in task.config:
+            continue
+        v = task.config[k]
+        parts.append(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}")
+    text = " ".join([name, *parts])
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def task_labels(tasks: Sequence[Task], max_keys: int = 4) -> dict[str, str]:
+    """Short human names of a sweep's tasks, by key: the function name and the scalar config
+    values that differ between tasks of that function (e.g. ``descend_chunk_task chunk=3
+    sample=0``); a function with one task shows its first scalar values."""
+    by_func: dict[str, list[Task]] = {}
+    for t in tasks:
+        by_func.setdefault(t.func, []).append(t)
+    out = {}
+    for group in by_func.values():
+        if len(group) == 1:
+            out[group[0].key] = group[0].label
+            continue
+        names = sorted({k for t in group for k, v in t.config.items() if _scalar(v)})
+        varying = [
+            k
+            for k in names
+            if all(_scalar(t.config.get(k)) for t in group)
+            and len({json.dumps(t.config.get(k)) for t in group}) > 1
+        ]
+        for t in group:
+            out[t.key] = _label(t, varying[:max_keys])
+    return out
 
 
 def make_tasks(func: str, configs: Iterable[dict], seed: SeedLike) -> list[Task]:
@@ -223,6 +270,9 @@ class TaskFailure:
     error: str
     traceback: str
     attempts: int
+    deterministic: bool = False
+    """True when the error is deterministic bad input (executors.DETERMINISTIC_ERRORS: the same
+    task fails the same way again, so it is not retried and --resume cannot help)."""
 
     def __str__(self) -> str:
         return (
@@ -292,7 +342,13 @@ class SweepError(RuntimeError):
         lines += [f"  {f}" for f in result.failed[:20]]
         if len(result.failed) > 20:
             lines.append(f"  ... and {len(result.failed) - 20} more (see failures.json)")
-        lines.append("rerun with --resume RUN_DIR to retry only the missing tasks")
+        if all(f.deterministic for f in result.failed):
+            lines.append(
+                "every failure is a deterministic error (bad input or a bug): fix the input; "
+                "--resume would fail the same way"
+            )
+        else:
+            lines.append("rerun with --resume RUN_DIR to retry only the missing tasks")
         super().__init__("\n".join(lines))
 
 

@@ -59,7 +59,7 @@ from pspin.theory.complexity import (
     threshold_energy,
     total_complexity,
 )
-from pspin.theory.conventions import Convention, _model, abc_to_cs, cs_to_abc
+from pspin.theory.conventions import Convention, abc_to_cs, cs_to_abc, model_of
 from pspin.theory.dynamics import DynamicsSolution, dynamics, p2_zero_temperature
 from pspin.theory.goe import (
     goe_density,
@@ -88,6 +88,7 @@ __all__ = [
     "Convention",
     "abc_to_cs",
     "cs_to_abc",
+    "model_of",
     "effective_p",
     "total_complexity",
     "threshold_energy",
@@ -116,5 +117,3 @@ __all__ = [
     "dynamics",
     "p2_zero_temperature",
 ]
-
-_ = _model  # parser of p / xi, used by analysis.commands.theory for input validation

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Convention", "abc_to_cs", "cs_to_abc"]
+__all__ = ["Convention", "abc_to_cs", "cs_to_abc", "model_of"]
 
 Convention = Literal["abc", "cs"]
 _SQRT2 = math.sqrt(2.0)
@@ -132,6 +132,28 @@ def _model(p, convention: str = "abc") -> _Xi:
         clean = {_check_p_int(p): 1.0}
     factor = 1.0 if convention == "abc" else 0.5
     return _Xi(tuple((k, v * factor) for k, v in sorted(clean.items())), convention)
+
+
+def model_of(p, convention: str = "abc"):
+    """The mixture covariance xi(q) = sum_p a_p q^p of a model, parsed and checked.
+
+    Parameters
+    ----------
+    p : int, dict or object with ``xi``
+        A pure order ``p``, a mixture ``{p: a_p}``, or a model carrying ``xi``.
+    convention : str
+        ``"abc"`` (default) or ``"cs"`` (see :class:`Convention`).
+
+    Returns
+    -------
+    The covariance (``pure``, ``p``, ``items``, ``xi(q)`` and derivatives).
+
+    Raises
+    ------
+    ValueError
+        For an order < 2, an empty mixture, or a negative or non-finite weight.
+    """
+    return _model(p, convention)
 
 
 def _require_pure(m: _Xi, what: str) -> None:

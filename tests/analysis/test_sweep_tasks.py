@@ -395,3 +395,63 @@ def test_processes_executor_survives_a_killed_worker_process(tmp_path):
     assert (tmp_path / "m").exists()  # the worker really died
     assert res.ok and res.retried >= 1
     assert set(folder.task_keys()) == {t.key for t in tasks}
+
+
+def test_deterministic_failures_say_fix_the_input_not_resume(tmp_path):
+    # n = -1 is bad input (ValueError): not retried, and --resume would fail the same way
+    ok = make_tasks(ECHO, [{"n": 2}], 1)[0]
+    bad = make_tasks(ECHO, [{"n": -1}], 2)[0]
+    folder = _folder(tmp_path)
+    with pytest.raises(SweepError) as info:
+        run_tasks([ok, bad], folder, retries=2, progress=False)
+    msg = str(info.value)
+    res = info.value.result
+    assert [f.key for f in res.failed] == [bad.key]
+    assert res.failed[0].deterministic and res.failed[0].attempts == 1 and res.retried == 0
+    assert "fix the input" in msg and "--resume RUN_DIR to retry" not in msg
+    assert folder.read_json("failures.json")[0]["deterministic"] is True
+    # one failure that may pass on another try: --resume is suggested again
+    flaky = make_tasks(ECHO, [{"fail": "transient"}], 3)[0]
+    with pytest.raises(SweepError) as info2:
+        run_tasks([bad, flaky], _folder(tmp_path, "b"), retries=0, progress=False)
+    msg2 = str(info2.value)
+    assert "--resume RUN_DIR to retry" in msg2 and "fix the input" not in msg2
+    kinds = {f.key: f.deterministic for f in info2.value.result.failed}
+    assert kinds == {bad.key: True, flaky.key: False}
+
+
+def test_task_labels_name_tasks_by_the_config_values_that_differ():
+    from analysis.sweep import task_labels
+
+    tasks = make_tasks(ECHO, [{"n": 2, "tag": "a"}, {"n": 3, "tag": "a"}], 1)
+    labels = task_labels(tasks)
+    assert labels == {tasks[0].key: "echo_task n=2", tasks[1].key: "echo_task n=3"}
+    single = make_tasks(ECHO, [{"n": 5, "sleep": 0.0}], 2)[0]
+    assert task_labels([single]) == {single.key: single.label}
+    assert single.label.startswith("echo_task ") and "n=5" in single.label
+    long = make_tasks(ECHO, [{"tag": "x" * 200}], 3)[0]
+    assert len(long.label) <= 48 and long.label.endswith("...")
+
+
+def test_the_sweep_bar_names_each_task_it_finishes(tmp_path, monkeypatch):
+    import analysis.sweep.executors as ex
+
+    seen = []
+
+    class Recorder:
+        def __init__(self, total, desc="", enabled=None, **kw):
+            self.total = total
+
+        def update(self, n=1, **info):
+            seen.append((n, info))
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(ex, "Progress", Recorder)
+    ok = make_tasks(ECHO, [{"n": 2}, {"n": 3}], 1)
+    bad = make_tasks(ECHO, [{"fail": "boom"}], 2)[0]
+    run_tasks([*ok, bad], _folder(tmp_path), retries=0, on_failure="report", progress=True)
+    assert [n for n, _ in seen] == [1, 1, 1]
+    assert [i["done"] for _, i in seen[:2]] == ["echo_task n=2", "echo_task n=3"]
+    assert seen[2][1]["done"] == bad.label and seen[2][1]["failed"] == 1

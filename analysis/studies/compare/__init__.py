@@ -8,11 +8,19 @@
   :func:`compare_task`, :func:`run_comparison`): resumable, identical on any executor.
 * :mod:`~analysis.studies.compare.landscape`: slices through endpoints and a small census.
 * :mod:`~analysis.studies.compare.tables`: :func:`load_tables`, tidy tables from a run folder.
+* :mod:`~analysis.studies.compare.dynamics`: the "Dynamics" section's data: the exact N = inf
+  p-spin curve (:func:`exact_dynamics_arrays`, solved once per run and stored) and the
+  two-time observables of network GD/SGD (:func:`record_two_time`, :func:`dynamics_data`).
 * :mod:`~analysis.studies.compare.report`: :func:`make_figures_and_report` (figures drawn
   by worker processes from plain data, report.html and report.md with every warning in one
   table) and the theory lines (:func:`pspin_theory_lines`, from :mod:`pspin.theory`).
 """
 
+from analysis.studies.compare.dynamics import (
+    dynamics_data,
+    exact_dynamics_arrays,
+    record_two_time,
+)
 from analysis.studies.compare.landscape import (
     census_task,
     path_between_minima,
@@ -80,4 +88,7 @@ __all__ = [
     "path_between_minima",
     "pspin_theory_lines",
     "make_figures_and_report",
+    "exact_dynamics_arrays",
+    "record_two_time",
+    "dynamics_data",
 ]

@@ -30,6 +30,7 @@ import numpy as np
 from analysis.dynamics import gradient_descent
 from analysis.dynamics import sgd as run_sgd
 from analysis.spectrum import hessian_eigenvalues, spectral_density
+from analysis.studies.compare.dynamics import record_two_time, two_time_arrays
 from landscapes.energy import Energy, FiniteSumEnergy
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
@@ -39,6 +40,8 @@ TRACE_POINTS = 500
 """About this many recorded points of each GD learning curve (energy against step)."""
 
 _SLQ_GRID = 256
+_SGD_RECORDS = 64  # about this many recorded SGD points per run (one full-data pass each)
+_RECORD_BYTES = 256 * 2**20  # record in the main run below this, else rerun R replicas
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,9 @@ class EnsembleResult:
         and, for classifiers, ``{gd,sgd}_{train,test}_accuracy`` (K,) at the endpoints when
         the energy has held-out data; ``slq_grid``/``slq_density``/``slq_density_se``
         (M, G) the SLQ densities with their standard error across probes (NaN rows for dense
-        spectra).
+        spectra); with ``record_replicas``, ``tt_{gd,sgd}_{waiting_times,lags,correlation,
+        correlation_err,msd,msd_err,replicas}`` the two-time observables of the first
+        replicas (:mod:`analysis.studies.compare.dynamics`).
     meta : dict
         JSON-able facts: dim, scale, intensive_name, manifold, spectrum method, fractions.
     """
@@ -154,6 +159,21 @@ def _held_out(energy: Energy, X: np.ndarray, method: str) -> dict:
     return out
 
 
+def _fits(records: int, K: int, dim: int) -> bool:
+    """Whether recording the points of all K replicas ``records`` times fits the budget."""
+    return records * K * dim * 8 <= _RECORD_BYTES
+
+
+def _two_time_of(prefix: str, res, R: int, step: float) -> dict:
+    """Two-time arrays of the first R replicas of a run recorded with points (none when it
+    recorded fewer than 3 times: no ladder)."""
+    if np.size(res.trajectory_steps) < 3:
+        return {}
+    pts = np.asarray(res.trajectory_x)[:, :R]
+    tt = record_two_time(pts, res.trajectory_steps, step)
+    return two_time_arrays(prefix, tt)
+
+
 def _pad(rows: list[np.ndarray]) -> np.ndarray:
     n = max((r.size for r in rows), default=0)
     out = np.full((len(rows), n), np.nan)
@@ -173,6 +193,7 @@ def measure_ensemble(
     dense_max: int = 3000,
     slq_probes: int = 8,
     slq_steps: int = 80,
+    record_replicas: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> EnsembleResult:
     """Run the comparison protocol on one energy (see the module docstring).
@@ -194,6 +215,10 @@ def measure_ensemble(
         Number of GD endpoints whose Hessian spectrum is measured.
     dense_max : int
         Dense eigh up to this tangent dimension, SLQ above.
+    record_replicas : int
+        Points of the first this many GD (and SGD) replicas are recorded for the two-time
+        observables ``tt_gd_*``/``tt_sgd_*`` (:func:`_two_time_of`); 0: none. Recording
+        never changes the descents.
     progress : callable, optional
         Called with a short stage name as each stage starts.
     """
@@ -208,7 +233,9 @@ def measure_ensemble(
     x0 = energy.random_point(s_start, size=K)
     say("gd")
     every = max(1, int(gd["max_steps"]) // TRACE_POINTS)
-    r = gradient_descent(energy, x0, progress=False, record_every=every, **gd)
+    R = min(max(int(record_replicas), 0), K)
+    keep = R > 0 and _fits(gd["max_steps"] // every + 2, K, energy.dim)
+    r = gradient_descent(energy, x0, progress=False, record_every=every, record_points=keep, **gd)
     arrays: dict[str, np.ndarray] = {
         "gd_final": np.asarray(r.intensive, dtype=float),
         "gd_grad": np.asarray(r.intensive_grad_norms, dtype=float),
@@ -232,12 +259,39 @@ def measure_ensemble(
         "gd_converged_fraction": float(np.mean(r.converged)),
         "seed": seed_info(ss),
     }
+    if R and isinstance(energy, FiniteSumEnergy):
+        say("two-time gd")
+        if not keep:  # deterministic: the first R replicas of the batched descent again
+            r_rec = gradient_descent(
+                energy, x0[:R], progress=False, record_every=every, record_points=True, **gd
+            )
+        else:
+            r_rec = r
+        arrays.update(_two_time_of("tt_gd", r_rec, R, float(gd["step"])))
     if sgd is not None and isinstance(energy, FiniteSumEnergy):
         say("sgd")
         bs = min(int(sgd["batch_size"]), int(energy.n_samples))
-        rs = run_sgd(energy, x0, **{**sgd, "batch_size": bs}, seed=s_sgd, progress=False)
+        sgd_kw = {**sgd, "batch_size": bs}
+        sgd_every = max(1, int(sgd["epochs"]) * (int(energy.n_samples) // bs) // _SGD_RECORDS)
+        keep_sgd = R > 0 and _fits(_SGD_RECORDS + 2, K, energy.dim)
+        rec = dict(record_every=sgd_every, record_points=True) if keep_sgd else {}
+        rs = run_sgd(energy, x0, **sgd_kw, seed=s_sgd, progress=False, **rec)
         arrays["sgd_final"] = np.asarray(rs.intensive, dtype=float)
         arrays["sgd_grad"] = np.asarray(rs.intensive_grad_norms, dtype=float)
+        if R:
+            say("two-time sgd")
+            if not keep_sgd:  # replica k of the batched run, on its own shuffling stream
+                streams = [child(s_sgd, k) for k in range(R)]
+                rs = run_sgd(
+                    energy,
+                    x0[:R],
+                    **sgd_kw,
+                    seed=streams,
+                    progress=False,
+                    record_every=sgd_every,
+                    record_points=True,
+                )
+            arrays.update(_two_time_of("tt_sgd", rs, R, float(sgd["step"])))
         arrays.update(_held_out(energy, np.asarray(r.x), "gd"))
         arrays.update(_held_out(energy, np.asarray(rs.x), "sgd"))
     elif isinstance(energy, FiniteSumEnergy):

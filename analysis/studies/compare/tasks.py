@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from analysis.studies.compare.dynamics import TWO_TIME_REPLICAS
 from analysis.studies.compare.landscape import census_task, slice_task
 from analysis.studies.compare.models import (
     FAMILY_ID,
@@ -116,6 +117,7 @@ def run_task(
             gd=gd,
             sgd=sgd,
             spectra=sp["endpoints"],
+            record_replicas=TWO_TIME_REPLICAS,
             progress=progress,
             **common,
         )
