@@ -31,11 +31,12 @@ import argparse
 import contextlib
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 __all__ = [
     "DATASETS",
+    "RUN_OPTION_KEYS",
     "SPECTRUM_METHODS",
     "DeprecatedAlias",
     "ListAction",
@@ -50,6 +51,7 @@ __all__ = [
     "command_context",
     "open_run_folder",
     "resolve_out",
+    "run_config",
     "warn_deprecated",
 ]
 
@@ -307,6 +309,24 @@ def resolve_out(args) -> tuple[str | None, bool]:
     if getattr(args, "recompute_corrupted", False):
         raise ValueError("--recompute-corrupted works with --resume RUN_DIR only")
     return out, False
+
+
+RUN_OPTION_KEYS = ("func", "out", "resume", "recompute_corrupted", "no_progress", "threads")
+"""Argument names that say how a command runs, not what it computes: never in ``config.json``."""
+
+
+def run_config(args, skip: Iterable[str] = ()) -> dict:
+    """The run folder's config: every parsed argument but :data:`RUN_OPTION_KEYS` and ``skip``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments.
+    skip : iterable of str
+        Further argument names to leave out (e.g. ``"command"``, executor options).
+    """
+    drop = set(RUN_OPTION_KEYS).union(skip)
+    return {k: v for k, v in vars(args).items() if k not in drop}
 
 
 def open_run_folder(args, command: str, config: dict, *, label: str | None = None):

@@ -23,11 +23,10 @@ from analysis.commands._options import (
     check_run_options,
     command_context,
     open_run_folder,
+    run_config,
 )
 
 __all__ = ["register", "run_pspin", "run_mlp"]
-
-_NOT_CONFIG = ("func", "out", "resume", "recompute_corrupted", "no_progress", "threads")
 
 
 def _common(q, *, step: float, t_max: float, replicas: int) -> None:
@@ -82,10 +81,6 @@ def register(subparsers) -> None:
     q.set_defaults(func=lambda args: q.print_help() or 0)
 
 
-def _config(args) -> dict:
-    return {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
-
-
 def _check(args) -> None:
     check_range(args.replicas, "--replicas", low=1, integer=True)
     check_range(args.step, "--step", low=0, low_open=True)
@@ -130,7 +125,7 @@ def run_pspin(args: argparse.Namespace) -> int:
     for n in args.N:
         check_range(n, "--N", low=2, integer=True)
     check_run_options(args)
-    rf = open_run_folder(args, "dynamics", _config(args), label="dynamics pspin")
+    rf = open_run_folder(args, "dynamics", run_config(args), label="dynamics pspin")
     with command_context(args):
         res = study.pspin_study(
             p=args.p,
@@ -192,7 +187,7 @@ def run_mlp(args: argparse.Namespace) -> int:
     for h in args.hidden:
         check_range(h, "--hidden", low=1, integer=True)
     check_run_options(args)
-    rf = open_run_folder(args, "dynamics", _config(args), label="dynamics mlp")
+    rf = open_run_folder(args, "dynamics", run_config(args), label="dynamics mlp")
     with command_context(args):
         net = study.network_study(
             dataset=args.dataset,

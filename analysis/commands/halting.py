@@ -24,11 +24,10 @@ from analysis.commands._options import (
     check_run_options,
     command_context,
     open_run_folder,
+    run_config,
 )
 
 __all__ = ["register", "run"]
-
-_NOT_CONFIG = ("func", "out", "resume", "recompute_corrupted", "no_progress", "threads")
 
 
 def register(subparsers) -> None:
@@ -139,8 +138,7 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     check_run_options(args)
     progress = False if args.no_progress else None
-    config = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
-    rf = open_run_folder(args, "halting", config, label=f"halting {args.kind}")
+    rf = open_run_folder(args, "halting", run_config(args), label=f"halting {args.kind}")
     with command_context(args):
         if args.kind == "sgd":
             return _run_sgd(args, rf, progress)

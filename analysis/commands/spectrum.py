@@ -23,6 +23,7 @@ from analysis.commands._options import (
     check_run_options,
     command_context,
     open_run_folder,
+    run_config,
 )
 
 __all__ = ["register", "run"]
@@ -151,7 +152,10 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     rf = open_run_folder(
-        args, f"spectrum-{args.target}", _config(args), label=f"spectrum {args.target}"
+        args,
+        f"spectrum-{args.target}",
+        run_config(args, skip=("command",)),
+        label=f"spectrum {args.target}",
     )
     with command_context(args):
         if args.target == "pspin":
@@ -211,13 +215,6 @@ def run(args: argparse.Namespace) -> int:
             + f"-> {rf.path}"
         )
     return 0
-
-
-_NOT_CONFIG = ("func", "out", "resume", "command", "threads", "no_progress", "recompute_corrupted")
-
-
-def _config(args) -> dict:
-    return {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
 
 
 def _write(rf, res) -> None:

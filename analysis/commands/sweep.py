@@ -26,6 +26,7 @@ from analysis.commands._options import (
     check_run_options,
     command_context,
     open_run_folder,
+    run_config,
 )
 from analysis.studies.pspin_descent import sweep_tables, sweep_tasks
 from analysis.sweep import SweepError, add_executor_arguments, executor_from_args
@@ -85,12 +86,6 @@ def _params(args) -> dict:
     return {rename.get(n, n): getattr(args, n) for n in names}
 
 
-def _config(args) -> dict:
-    skip = {"func", "out", "resume", "command", "threads", "no_progress", "recompute_corrupted"}
-    skip |= set(_EXEC_KEYS)
-    return {k: v for k, v in vars(args).items() if k not in skip}
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; exit status 1 when some tasks failed (they are listed)."""
     from analysis.report import write_run_report
@@ -99,7 +94,12 @@ def run(args: argparse.Namespace) -> int:
     spec = executor_from_args(args)
     tasks = sweep_tasks(args.kind, _params(args), args.seed)
     check_run_options(args)
-    rf = open_run_folder(args, f"sweep-{args.kind}", _config(args), label=f"sweep {args.kind}")
+    rf = open_run_folder(
+        args,
+        f"sweep-{args.kind}",
+        run_config(args, skip=("command", *_EXEC_KEYS)),
+        label=f"sweep {args.kind}",
+    )
     print(f"{len(tasks)} tasks, {spec.executor}")
     with command_context(args):
         try:

@@ -17,6 +17,7 @@ from analysis.commands._options import (
     check_run_options,
     command_context,
     open_run_folder,
+    run_config,
 )
 
 __all__ = ["register", "run"]
@@ -49,13 +50,6 @@ def register(subparsers) -> None:
     q.set_defaults(func=run)
 
 
-_NOT_CONFIG = ("func", "out", "resume", "command", "threads", "no_progress", "recompute_corrupted")
-
-
-def _config(args) -> dict:
-    return {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``landscapes theory``."""
     from analysis.plots import theory as plots
@@ -80,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     m = study.theory_model(args.p, xi)  # validates p / xi (ValueError on bad input)
 
     check_run_options(args)
-    rf = open_run_folder(args, "theory", _config(args))
+    rf = open_run_folder(args, "theory", run_config(args, skip=("command",)))
     with command_context(args):
         with phase("theory: constants"):
             rows = study.constants_table(model)

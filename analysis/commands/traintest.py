@@ -18,11 +18,10 @@ from analysis.commands._options import (
     check_run_options,
     command_context,
     open_run_folder,
+    run_config,
 )
 
 __all__ = ["register", "run"]
-
-_NOT_CONFIG = ("func", "out", "resume", "recompute_corrupted", "no_progress", "threads")
 
 
 def register(subparsers) -> None:
@@ -68,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``landscapes traintest``."""
     _check(args)
     check_run_options(args)
-    config = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
-    rf = open_run_folder(args, "traintest", config)
+    rf = open_run_folder(args, "traintest", run_config(args))
     with command_context(args):
         return _run(args, rf)
 

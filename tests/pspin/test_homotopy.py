@@ -39,7 +39,7 @@ def test_pspin3_all_critical_points(N):
     r = pspin_critical_points(model, seed=0)
     c = _check_result(model, r)
     assert r.n_paths == 2**N
-    # odd p: s -> -s maps index k to N-2-k and energy u to -u
+    # odd p: s -> -s maps index k to N-1-k (tangent dimension N-1) and energy u to -u
     np.testing.assert_array_equal(c, c[::-1])
     np.testing.assert_allclose(np.sort(r.energies), np.sort(-r.energies), atol=1e-12)
     # the ground state is the lowest minimum
