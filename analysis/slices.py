@@ -41,7 +41,6 @@ __all__ = [
     "slice_2d",
     "path_between",
     "pca_plane",
-    "geodesic_points",
 ]
 
 NORMALIZATIONS = ("auto", "filter", "layer", "model", "none")
@@ -448,19 +447,6 @@ def random_directions(
         scale = nx if nx > 0 else 1.0
         D = D / np.linalg.norm(D, axis=1, keepdims=True) * scale
     return D, normalization
-
-
-def geodesic_points(x: np.ndarray, U: np.ndarray, coords: np.ndarray, radius: float) -> np.ndarray:
-    """Points ``exp_x(r * coords @ U)`` on the sphere for orthonormal tangent rows ``U``.
-
-    ``coords`` is ``(m, k)`` angles; returns ``(m, dim)`` points of norm ``radius``.
-    """
-    V = coords @ U
-    t = np.linalg.norm(V, axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        W = np.where(t > 0, V / np.where(t > 0, t, 1.0), 0.0)
-    Y = np.cos(t) * x[None, :] + np.sin(t) * radius * W
-    return radius * Y / np.linalg.norm(Y, axis=1, keepdims=True)
 
 
 def _geodesic_grid(man, x: np.ndarray, U: np.ndarray, coords: np.ndarray) -> np.ndarray:

@@ -50,6 +50,7 @@ __all__ = [
     "atomic_write_bytes",
     "check_output_path",
     "is_run_folder",
+    "stored",
     "task_key",
     "to_jsonable",
 ]
@@ -561,6 +562,24 @@ class RunFolder:
         """Keys of all completed tasks."""
         d = self.path / "tasks"
         return sorted(p.stem for p in d.glob("*.json")) if d.exists() else []
+
+
+def stored(store, key: dict, compute) -> dict[str, np.ndarray]:
+    """The arrays of one unit of work: read from ``store`` when there, else computed and saved.
+
+    ``store`` is a :class:`RunFolder` (or None: always compute); ``key`` a JSON-able
+    description of the unit (its parameters and seed), hashed by :func:`task_key`;
+    ``compute()`` returns a dict of arrays. This is what makes a resumed run skip the work
+    already done.
+    """
+    if store is None:
+        return compute()
+    k = task_key(key)
+    if store.has_task(k):
+        return store.load_task(k)[1]
+    arrays = compute()
+    store.save_task(k, {"task": key}, **arrays)
+    return arrays
 
 
 def _record_hash(meta: dict) -> str:

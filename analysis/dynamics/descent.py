@@ -16,6 +16,7 @@ from analysis.dynamics.records import (
     _finite_rows,
     _progress,
     _start,
+    _Trajectory,
 )
 from landscapes._validation import check_int, check_positive
 from landscapes.energy import Energy
@@ -127,17 +128,10 @@ def gradient_descent(
         diverged[bad0] = True
         diverged_at[bad0] = 0
 
-    rec_steps: list[int] = []
-    rec_e: list[np.ndarray] = []
-    rec_g: list[np.ndarray] = []
-    rec_x: list[np.ndarray] = []
+    trajectory = _Trajectory(record_points)
 
     def record(t: int) -> None:
-        rec_steps.append(t)
-        rec_e.append(E / energy.scale)
-        rec_g.append(gn / rdim)
-        if record_points:
-            rec_x.append(X.copy())
+        trajectory.add(t, E / energy.scale, gn / rdim, X)
 
     def mark_ladder(idx: np.ndarray, t: int) -> None:
         if lad.size == 0 or idx.size == 0:
@@ -194,17 +188,10 @@ def gradient_descent(
             active = iu
             mark_ladder(active, t)
             bar.update(1, active=int(active.size))
-    if record_every is not None and (not rec_steps or rec_steps[-1] != t):
+    if record_every is not None and not trajectory.has(t):
         record(t)
 
-    traj = {}
-    if record_every is not None:
-        traj = dict(
-            trajectory_steps=np.asarray(rec_steps, dtype=np.int64),
-            trajectory_energies=np.stack(rec_e),
-            trajectory_grad_norms=np.stack(rec_g),
-            trajectory_x=np.stack(rec_x) if record_points else None,
-        )
+    traj = trajectory.fields() if record_every is not None else {}
     return DescentResult(
         method="gd",
         x=X,

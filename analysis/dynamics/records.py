@@ -240,6 +240,38 @@ def _temperatures(temperature, K: int) -> np.ndarray:
     return t
 
 
+class _Trajectory:
+    """A descent's recorded trajectory: steps, intensive energies and gradient norms, points."""
+
+    def __init__(self, record_points: bool) -> None:
+        self.record_points = record_points
+        self.steps: list[int] = []
+        self.energies: list[np.ndarray] = []
+        self.grad_norms: list[np.ndarray] = []
+        self.points: list[np.ndarray] = []
+
+    def add(self, t: int, energies: np.ndarray, grad_norms: np.ndarray, X: np.ndarray) -> None:
+        """Record step ``t`` (intensive values (K,); a copy of the points when recording them)."""
+        self.steps.append(t)
+        self.energies.append(energies)
+        self.grad_norms.append(grad_norms)
+        if self.record_points:
+            self.points.append(X.copy())
+
+    def has(self, t: int) -> bool:
+        """Whether the last record is step ``t``."""
+        return bool(self.steps) and self.steps[-1] == t
+
+    def fields(self) -> dict:
+        """The ``trajectory_*`` fields of :class:`DescentResult`."""
+        return dict(
+            trajectory_steps=np.asarray(self.steps, dtype=np.int64),
+            trajectory_energies=np.stack(self.energies),
+            trajectory_grad_norms=np.stack(self.grad_norms),
+            trajectory_x=np.stack(self.points) if self.record_points else None,
+        )
+
+
 def _progress(total: int, desc: str, progress: bool | None, budget: bool = False) -> Progress:
     return Progress(total, desc=desc, enabled=progress, budget=budget)
 

@@ -14,6 +14,7 @@ from analysis.dynamics.records import (
     _finite_rows,
     _progress,
     _start,
+    _Trajectory,
     replica_seeds,
 )
 from landscapes._validation import check_int, check_positive
@@ -116,7 +117,7 @@ def sgd(
     diverged = np.zeros(K, dtype=bool)
     diverged_at = np.full(K, np.nan)  # NaN: did not diverge
     active = np.arange(K)
-    rec_steps, rec_e, rec_g, rec_x = [], [], [], []
+    trajectory = _Trajectory(record_points)
 
     def full_eval(Xb):
         Eb, Gb = energy.batch_energy_and_gradient(Xb, None)
@@ -124,11 +125,7 @@ def sgd(
 
     def record(t):
         Ef, gf = full_eval(X)
-        rec_steps.append(t)
-        rec_e.append(Ef / energy.scale)
-        rec_g.append(gf / rdim)
-        if record_points:
-            rec_x.append(X.copy())
+        trajectory.add(t, Ef / energy.scale, gf / rdim, X)
 
     t = 0
     with _progress(total, "sgd", progress) as bar:
@@ -156,7 +153,7 @@ def sgd(
                 active = active[ok]
                 t += 1
                 bar.update(1)
-    if record_every is not None and (not rec_steps or rec_steps[-1] != t):
+    if record_every is not None and not trajectory.has(t):
         record(t)
     E, gn = full_eval(X)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -175,14 +172,7 @@ def sgd(
             raise _divergence_error("sgd", bad, steps[bad])
         diverged[bad] = True
         diverged_at[bad] = np.where(np.isnan(diverged_at[bad]), steps[bad], diverged_at[bad])
-    traj = {}
-    if record_every is not None:
-        traj = dict(
-            trajectory_steps=np.asarray(rec_steps, dtype=np.int64),
-            trajectory_energies=np.stack(rec_e),
-            trajectory_grad_norms=np.stack(rec_g),
-            trajectory_x=np.stack(rec_x) if record_points else None,
-        )
+    traj = trajectory.fields() if record_every is not None else {}
     return DescentResult(
         method="sgd",
         x=X,

@@ -36,11 +36,11 @@ from itertools import combinations
 import numpy as np
 
 from analysis.dynamics import gradient_descent, sgd
+from analysis.store import stored
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
 __all__ = [
     "HaltingStudy",
-    "stored",
     "ks_detectable_distance",
     "two_sample",
     "normalized",
@@ -52,26 +52,6 @@ __all__ = [
 ]
 
 NETWORK_ENSEMBLES = ("digits", "teacher")
-
-
-def stored(store, key: dict, compute) -> dict[str, np.ndarray]:
-    """The arrays of one unit of work: read from ``store`` when there, else computed and saved.
-
-    ``store`` is an :class:`analysis.store.RunFolder` (or None: always compute); ``key`` a
-    JSON-able description of the unit (its parameters and seed), hashed by
-    :func:`analysis.store.task_key`; ``compute()`` returns a dict of arrays. This is what
-    makes a resumed run skip the work already done.
-    """
-    if store is None:
-        return compute()
-    from analysis.store import task_key
-
-    k = task_key(key)
-    if store.has_task(k):
-        return store.load_task(k)[1]
-    arrays = compute()
-    store.save_task(k, {"task": key}, **arrays)
-    return arrays
 
 
 # --------------------------------------------------------------------------- statistics
@@ -269,7 +249,7 @@ def pspin_halting(
     fixed-step Riemannian GD until ``|rgrad H| <= grad_threshold`` (total norm, as in Sagun
     et al.'s code; intensive ``gtol = grad_threshold / sqrt(N)``). ``tau`` is the number of
     steps taken. With ``store`` (a RunFolder) each (N, ensemble, draw) is stored as it
-    finishes and read back on a resumed run (:func:`stored`).
+    finishes and read back on a resumed run (:func:`analysis.store.stored`).
     """
     from pspin import COUPLING_ENSEMBLES, SphericalPSpin
 
@@ -400,7 +380,7 @@ def network_halting(
     ``epochs`` epochs of ``n_train // batch_size`` steps of size ``sgd_step``. ``tau`` is the
     first epoch at which the full training loss is at most ``thresholds[ensemble]``
     (defaults: 0.05 for digits, 0.01 for teacher). With ``store`` each (ensemble, data draw,
-    method) is stored as it finishes (:func:`stored`).
+    method) is stored as it finishes (:func:`analysis.store.stored`).
     """
     thr = {"digits": 0.05, "teacher": 0.01}
     thr.update(thresholds or {})

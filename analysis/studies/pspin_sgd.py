@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.dynamics import DescentResult, gradient_descent, sgd
-from analysis.studies.halting import stored, two_sample
+from analysis.store import stored
+from analysis.studies.halting import two_sample
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
 __all__ = ["SagunSGD", "PSpinSGDComparison", "sagun_sgd", "settle_epochs", "gd_vs_sgd"]
@@ -180,7 +181,7 @@ def gd_vs_sgd(
     ``child(seed, 2, s)``. GD: fixed step ``gd_step`` to ``|rgrad| <= grad_threshold`` (total
     norm). SGD: :func:`sagun_sgd` with the same threshold in its final GD phase. With
     ``store`` (a RunFolder) each coupling draw is stored as it finishes
-    (:func:`analysis.studies.halting.stored`).
+    (:func:`analysis.store.stored`).
     """
     from pspin.split import SplitPSpin
 

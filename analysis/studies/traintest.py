@@ -25,7 +25,7 @@ import numpy as np
 
 from analysis.annealing import simulated_annealing
 from analysis.dynamics import sgd
-from analysis.studies.halting import stored
+from analysis.store import stored
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 
 __all__ = ["TrainTestStudy", "train_test_concentration", "pearson_interval"]
@@ -133,7 +133,7 @@ def train_test_concentration(
     ``child(seed, "starts", h)`` (the first ``anneal_seeds`` of them also start SA); SGD
     shuffles ``child(seed, 2, h)``; SA proposals ``child(seed, 3, h)``. With ``store`` (a
     RunFolder) each (method, width) is stored as it finishes and read back on a resumed run
-    (:func:`analysis.studies.halting.stored`).
+    (:func:`analysis.store.stored`).
     """
     from landscapes.datasets import digits
     from landscapes.nn import MLPLoss

@@ -12,7 +12,6 @@ import signal
 import threading
 import time
 
-import numpy as np
 import pytest
 
 distributed = pytest.importorskip(
@@ -20,20 +19,21 @@ distributed = pytest.importorskip(
     reason="dask.distributed is not installed (pip install 'landscapes[distributed]')",
 )
 
-from analysis.store import RunFolder  # noqa: E402
 from analysis.sweep import (  # noqa: E402
     SweepError,
-    load_results,
     make_tasks,
-    results_table,
     run_tasks,
 )
 from landscapes.spec import spec_of  # noqa: E402
 from pspin.model import SphericalPSpin  # noqa: E402
-
-DESCENT = "analysis.studies.pspin_descent:pspin_descent_task"
-CENSUS = "analysis.studies.pspin_descent:pspin_census_task"
-ECHO = "analysis.sweep.testing:echo_task"
+from tests.analysis.sweep_cases import (  # noqa: E402
+    CENSUS,
+    DESCENT,
+    ECHO,
+    assert_same_tables,
+    run_folder,
+    stored_tables,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,25 +46,6 @@ def cluster():
         host="127.0.0.1",
     ) as c:
         yield c
-
-
-def _folder(tmp_path, name):
-    return RunFolder(tmp_path / name, "test-sweep", {"sweep": name})
-
-
-def _tables(folder, tasks):
-    return (
-        results_table(folder, tasks).to_csv(index=False),
-        [a for _, a in load_results(folder, tasks)],
-    )
-
-
-def _assert_same(a, b):
-    assert a[0] == b[0]  # the CSV text, bit for bit (floats are written with repr)
-    for x, y in zip(a[1], b[1], strict=True):
-        assert sorted(x) == sorted(y)
-        for k in x:
-            assert x[k].dtype == y[k].dtype and np.array_equal(x[k], y[k]), k
 
 
 def _sweep(n_descent=6, steps=40):
@@ -80,23 +61,23 @@ def _sweep(n_descent=6, steps=40):
 
 def test_cluster_and_inprocess_give_bit_identical_tables(cluster, tmp_path):
     tasks = _sweep()
-    ref = _folder(tmp_path, "inprocess")
+    ref = run_folder(tmp_path, "inprocess")
     run_tasks(tasks, ref, progress=False)
-    dist = _folder(tmp_path, "dask")
+    dist = run_folder(tmp_path, "dask")
     res = run_tasks(
         tasks, dist, executor="dask", scheduler=cluster.scheduler_address, progress=False
     )
     assert res.ok and len(res.completed) == len(tasks)
     pids = {dist.load_task(t.key)[0]["run"]["pid"] for t in tasks}
     assert os.getpid() not in pids  # really ran on the workers
-    _assert_same(_tables(ref, tasks), _tables(dist, tasks))
+    assert_same_tables(stored_tables(ref, tasks), stored_tables(dist, tasks))
 
 
 def test_sigkill_of_a_worker_mid_run_loses_nothing_and_a_rerun_completes(cluster, tmp_path):
     tasks = _sweep(n_descent=10, steps=150)  # ~0.05-0.5 s per task: the kill lands mid-run
-    ref = _folder(tmp_path, "ref")
+    ref = run_folder(tmp_path, "ref")
     run_tasks(tasks, ref, progress=False)
-    folder = _folder(tmp_path, "killed")
+    folder = run_folder(tmp_path, "killed")
     with distributed.Client(cluster.scheduler_address) as client:
         worker_pids = sorted(client.run(os.getpid).values())
     assert len(worker_pids) == 2
@@ -135,7 +116,7 @@ def test_sigkill_of_a_worker_mid_run_loses_nothing_and_a_rerun_completes(cluster
         tasks, folder, executor="dask", scheduler=cluster.scheduler_address, progress=False
     )
     assert set(rerun.skipped) == stored and set(rerun.completed) == {t.key for t in tasks} - stored
-    _assert_same(_tables(ref, tasks), _tables(folder, tasks))
+    assert_same_tables(stored_tables(ref, tasks), stored_tables(folder, tasks))
     # the nanny restarts the killed worker, so the cluster is whole again for other tests
     with distributed.Client(cluster.scheduler_address) as client:
         client.wait_for_workers(2, timeout=60)
@@ -144,7 +125,7 @@ def test_sigkill_of_a_worker_mid_run_loses_nothing_and_a_rerun_completes(cluster
 def test_a_task_that_raises_on_a_worker_is_reported_with_its_key_and_error(cluster, tmp_path):
     ok = make_tasks(ECHO, [{"n": 3}, {"n": 5}], 1)
     bad = make_tasks(ECHO, [{"fail": "boom on the worker"}], 2)[0]
-    folder = _folder(tmp_path, "fail")
+    folder = run_folder(tmp_path, "fail")
     with pytest.raises(SweepError) as info:
         run_tasks(
             [ok[0], bad, ok[1]],
@@ -186,12 +167,12 @@ def test_a_task_that_raises_on_a_worker_is_reported_with_its_key_and_error(clust
 
 def test_local_scheduler_starts_and_stops_its_own_cluster(tmp_path):
     tasks = make_tasks(ECHO, [{"n": 4}] * 3, 11)
-    ref = _folder(tmp_path, "ref")
+    ref = run_folder(tmp_path, "ref")
     run_tasks(tasks, ref, progress=False)
-    folder = _folder(tmp_path, "local")
+    folder = run_folder(tmp_path, "local")
     res = run_tasks(tasks, folder, executor="dask", scheduler="local:1", progress=False)
     assert res.ok and len(res.completed) == 3
-    _assert_same(_tables(ref, tasks), _tables(folder, tasks))
+    assert_same_tables(stored_tables(ref, tasks), stored_tables(folder, tasks))
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
@@ -204,7 +185,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     with socket.socket() as s:  # a free port with nobody listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    folder = _folder(tmp_path, "none")
+    folder = run_folder(tmp_path, "none")
     with pytest.raises(
         analysis.sweep.executors.SchedulerError, match="cannot reach the Dask scheduler"
     ):

@@ -18,7 +18,6 @@ from analysis.sweep import (
     add_executor_arguments,
     execute_task,
     executor_from_args,
-    load_results,
     make_tasks,
     results_table,
     run_tasks,
@@ -26,30 +25,14 @@ from analysis.sweep import (
 from landscapes.random import child, seed_from_info, seed_info
 from landscapes.spec import build, file_spec, spec_of
 from pspin.model import MixedPSpin, SphericalPSpin
-
-DESCENT = "analysis.studies.pspin_descent:pspin_descent_task"
-CENSUS = "analysis.studies.pspin_descent:pspin_census_task"
-ECHO = "analysis.sweep.testing:echo_task"
-
-
-def _folder(tmp_path, name="run"):
-    return RunFolder(tmp_path / name, "test-sweep", {"sweep": name})
-
-
-def _tables(folder, tasks):
-    """Everything a sweep stores that must not depend on the executor: CSV text + arrays."""
-    csv = results_table(folder, tasks).to_csv(index=False)
-    arrays = [a for _, a in load_results(folder, tasks)]
-    return csv, arrays
-
-
-def _same(a, b):
-    assert a[0] == b[0]
-    assert len(a[1]) == len(b[1])
-    for x, y in zip(a[1], b[1], strict=True):
-        assert sorted(x) == sorted(y)
-        for k in x:
-            assert x[k].dtype == y[k].dtype and np.array_equal(x[k], y[k]), k
+from tests.analysis.sweep_cases import (
+    CENSUS,
+    DESCENT,
+    ECHO,
+    assert_same_tables,
+    run_folder,
+    stored_tables,
+)
 
 
 # ----------------------------------------------------------------------------- task model
@@ -227,7 +210,7 @@ def _sweep(n=6):
 
 def test_run_tasks_stores_every_result_and_a_rerun_runs_nothing(tmp_path):
     tasks = _sweep()
-    folder = _folder(tmp_path)
+    folder = run_folder(tmp_path)
     res = run_tasks(tasks, folder, progress=False)
     assert res.ok and set(res.completed) == {t.key for t in tasks} and res.skipped == ()
     for t in tasks:
@@ -246,21 +229,21 @@ def test_run_tasks_stores_every_result_and_a_rerun_runs_nothing(tmp_path):
 
 def test_resume_runs_only_the_missing_tasks_and_gives_the_same_tables(tmp_path):
     tasks = _sweep()
-    ref = _folder(tmp_path, "ref")
+    ref = run_folder(tmp_path, "ref")
     run_tasks(tasks, ref, progress=False)
-    part = _folder(tmp_path, "part")
+    part = run_folder(tmp_path, "part")
     first = run_tasks(tasks[::3], part, progress=False)
     assert len(first.completed) == 3
     rest = run_tasks(tasks, part, progress=False)
     assert set(rest.skipped) == {t.key for t in tasks[::3]}
     assert set(rest.completed) == {t.key for t in tasks} - set(rest.skipped)
-    _same(_tables(ref, tasks), _tables(part, tasks))
+    assert_same_tables(stored_tables(ref, tasks), stored_tables(part, tasks))
 
 
 def test_a_failing_task_is_reported_with_its_key_and_error(tmp_path):
     ok = make_tasks(ECHO, [{"n": 2}, {"n": 3}], 1)
     bad = make_tasks(ECHO, [{"fail": "boom in the task"}], 2)[0]
-    folder = _folder(tmp_path)
+    folder = run_folder(tmp_path)
     with pytest.raises(SweepError) as info:
         run_tasks([ok[0], bad, ok[1]], folder, retries=1, progress=False)
     msg = str(info.value)
@@ -277,15 +260,15 @@ def test_a_failing_task_is_reported_with_its_key_and_error(tmp_path):
 
 def test_a_flaky_task_succeeds_on_retry_and_fails_without_one(tmp_path):
     t = make_tasks(ECHO, [{"flaky": str(tmp_path / "marker")}], 3)
-    res = run_tasks(t, _folder(tmp_path, "a"), retries=1, progress=False)
+    res = run_tasks(t, run_folder(tmp_path, "a"), retries=1, progress=False)
     assert res.ok and res.retried == 1 and res.completed == (t[0].key,)
     t2 = make_tasks(ECHO, [{"flaky": str(tmp_path / "marker2")}], 3)
-    res2 = run_tasks(t2, _folder(tmp_path, "b"), retries=0, on_failure="report", progress=False)
+    res2 = run_tasks(t2, run_folder(tmp_path, "b"), retries=0, on_failure="report", progress=False)
     assert [f.key for f in res2.failed] == [t2[0].key]
 
 
 def test_run_tasks_rejects_bad_input(tmp_path):
-    folder = _folder(tmp_path)
+    folder = run_folder(tmp_path)
     t = make_tasks(ECHO, [{}], 0)
     with pytest.raises(ValueError, match="same task"):
         run_tasks(t + t, folder)
@@ -307,13 +290,13 @@ def test_run_tasks_rejects_bad_input(tmp_path):
 
 def test_processes_executor_gives_bit_identical_tables(tmp_path):
     tasks = _sweep(3)
-    ref = _folder(tmp_path, "ref")
+    ref = run_folder(tmp_path, "ref")
     run_tasks(tasks, ref, progress=False)
-    other = _folder(tmp_path, "proc")
+    other = run_folder(tmp_path, "proc")
     res = run_tasks(tasks, other, executor="processes", workers=2, progress=False)
     assert res.ok and len(res.completed) == len(tasks)
     assert {other.load_task(t.key)[0]["run"]["executor"] for t in tasks} == {"processes"}
-    _same(_tables(ref, tasks), _tables(other, tasks))
+    assert_same_tables(stored_tables(ref, tasks), stored_tables(other, tasks))
 
 
 def test_executor_arguments_for_commands():
@@ -390,7 +373,7 @@ def test_processes_executor_survives_a_killed_worker_process(tmp_path):
         "tests.analysis.test_sweep_tasks:crash_once_task", [{"marker": str(tmp_path / "m")}], 1
     )
     tasks = make_tasks(ECHO, [{"n": 2, "sleep": 0.2}] * 3, 2) + crash
-    folder = _folder(tmp_path)
+    folder = run_folder(tmp_path)
     res = run_tasks(tasks, folder, executor="processes", workers=2, retries=3, progress=False)
     assert (tmp_path / "m").exists()  # the worker really died
     assert res.ok and res.retried >= 1
@@ -401,7 +384,7 @@ def test_deterministic_failures_say_fix_the_input_not_resume(tmp_path):
     # n = -1 is bad input (ValueError): not retried, and --resume would fail the same way
     ok = make_tasks(ECHO, [{"n": 2}], 1)[0]
     bad = make_tasks(ECHO, [{"n": -1}], 2)[0]
-    folder = _folder(tmp_path)
+    folder = run_folder(tmp_path)
     with pytest.raises(SweepError) as info:
         run_tasks([ok, bad], folder, retries=2, progress=False)
     msg = str(info.value)
@@ -413,7 +396,7 @@ def test_deterministic_failures_say_fix_the_input_not_resume(tmp_path):
     # one failure that may pass on another try: --resume is suggested again
     flaky = make_tasks(ECHO, [{"fail": "transient"}], 3)[0]
     with pytest.raises(SweepError) as info2:
-        run_tasks([bad, flaky], _folder(tmp_path, "b"), retries=0, progress=False)
+        run_tasks([bad, flaky], run_folder(tmp_path, "b"), retries=0, progress=False)
     msg2 = str(info2.value)
     assert "--resume RUN_DIR to retry" in msg2 and "fix the input" not in msg2
     kinds = {f.key: f.deterministic for f in info2.value.result.failed}
@@ -451,7 +434,7 @@ def test_the_sweep_bar_names_each_task_it_finishes(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "Progress", Recorder)
     ok = make_tasks(ECHO, [{"n": 2}, {"n": 3}], 1)
     bad = make_tasks(ECHO, [{"fail": "boom"}], 2)[0]
-    run_tasks([*ok, bad], _folder(tmp_path), retries=0, on_failure="report", progress=True)
+    run_tasks([*ok, bad], run_folder(tmp_path), retries=0, on_failure="report", progress=True)
     assert [n for n, _ in seen] == [1, 1, 1]
     assert [i["done"] for _, i in seen[:2]] == ["echo_task n=2", "echo_task n=3"]
     assert seen[2][1]["done"] == bad.label and seen[2][1]["failed"] == 1
