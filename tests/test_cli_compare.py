@@ -217,12 +217,11 @@ def test_compare_on_a_local_dask_cluster_gives_identical_tables(tmp_path):
     """The sweep on a local Dask cluster and in-process: identical tables (no figures drawn:
     the CLI's figures and report are covered by the tests above)."""
     pytest.importorskip("distributed", reason="the dask executor needs landscapes[distributed]")
-    from threadpoolctl import threadpool_limits
-
     from analysis.config import build_config, load_toml
     from analysis.store import RunFolder
     from analysis.studies.compare import load_tables, run_comparison
     from analysis.sweep import ExecutorSpec
+    from landscapes import threads
 
     cfg = tmp_path / "micro.toml"
     cfg.write_text(MICRO)
@@ -230,7 +229,7 @@ def test_compare_on_a_local_dask_cluster_gives_identical_tables(tmp_path):
     runs = {}
     for name, spec in (("dask", ExecutorSpec("dask", scheduler="local:2")), ("here", None)):
         runs[name] = RunFolder(tmp_path / name, "compare", config)
-        with threadpool_limits(1):  # one BLAS thread, as on a Dask worker
+        with threads.limit(1):  # one BLAS thread, as on a Dask worker
             res = run_comparison(config, runs[name], progress=False, executor=spec)
         assert res.ok and len(res.completed) == 3
         assert res.executor == ("dask" if spec else "inprocess")

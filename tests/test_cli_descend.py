@@ -220,11 +220,11 @@ def _trajectories(out):
 @pytest.mark.parametrize("target", ["pspin", "mlp"])
 def test_descend_local_cluster_gives_identical_tables(tmp_path, target):
     pytest.importorskip("distributed", reason="needs the extra landscapes[distributed]")
-    from threadpoolctl import threadpool_limits
+    from landscapes import threads
 
     args = _args if target == "pspin" else _mlp_args
     a, b = tmp_path / "inproc", tmp_path / "cluster"
-    with threadpool_limits(1):  # Dask workers run one BLAS thread: bit-identity needs the same
+    with threads.limit(1):  # Dask workers run one BLAS thread: bit-identity needs the same
         assert main(args(a)) == 0
     assert main(args(b, "--scheduler", "local:2")) == 0
     assert (a / "tables/final.csv").read_bytes() == (b / "tables/final.csv").read_bytes()

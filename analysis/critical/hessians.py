@@ -11,15 +11,17 @@ import contextlib
 
 import numpy as np
 
+from landscapes import threads
 from landscapes.energy import Energy
 
 __all__ = ["blas_threads", "dense_hessians", "eigh_stack", "riemannian_hessians", "to_ambient"]
 
-_CONTROLLER = None
-
 
 def blas_threads(n: int, max_threaded: int = 512):
     """Context manager: one BLAS thread while working on dense matrices of size n <= max_threaded.
+
+    Small dense LAPACK work gains nothing from threads and loses much under load (see
+    :func:`eigh_stack`); the limit goes through the one thread policy, ``landscapes.threads``.
 
     Parameters
     ----------
@@ -28,17 +30,9 @@ def blas_threads(n: int, max_threaded: int = 512):
     max_threaded : int
         Above this size the thread pools are left as they are.
     """
-    global _CONTROLLER
     if n > max_threaded:
         return contextlib.nullcontext()
-    try:
-        if _CONTROLLER is None:
-            from threadpoolctl import ThreadpoolController
-
-            _CONTROLLER = ThreadpoolController()
-        return _CONTROLLER.limit(limits=1, user_api="blas")
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return contextlib.nullcontext()
+    return threads.limit(1)
 
 
 def eigh_stack(R: np.ndarray, max_threaded: int = 512):
@@ -46,7 +40,7 @@ def eigh_stack(R: np.ndarray, max_threaded: int = 512):
 
     For matrices up to ``max_threaded`` rows LAPACK gains nothing from threads, and on a
     loaded machine OpenBLAS's spinning threads made a (8, 160, 160) stack 50x slower (5.4 s
-    against 0.11 s measured); the limit applies only for the call (threadpoolctl).
+    against 0.11 s measured); the limit applies only for the call.
     """
     with blas_threads(R.shape[-1], max_threaded):
         return np.linalg.eigh(R)
