@@ -80,6 +80,9 @@ def summarize(dirs: list[str]) -> None:
     for d in dirs:
         with open(_table(d, "summary.csv")) as f:
             row = next(csv.DictReader(f))
+        if _table(d, "timings.csv").exists():  # wall times are kept apart from the results
+            with open(_table(d, "timings.csv")) as f:
+                row.update(next(csv.DictReader(f)))
         print(f"| {Path(d).name} | " + " | ".join(row.get(c, "") for c in cols) + " |")
     print("\n| run | distinct minimum energies | distinct saddle energies |\n|---|---|---|")
     for d in dirs:

@@ -61,4 +61,46 @@ __all__ = [
     "census",
     "CensusEnsemble",
     "census_ensemble",
+    "BasinHopping",
+    "LocalMinima",
+    "MinimaRegistry",
+    "basin_hopping",
+    "lbfgs_minimize",
+    "store_minima",
+    "structure_keys",
+    "verified_minima",
+    "NewtonMR",
+    "newton_mr",
+    "null_fraction",
+    "TransitionNetwork",
+    "TransitionState",
+    "connect_saddles",
+    "explore_saddles",
+    "hybrid_eigenvector_following",
+    "lowest_modes",
+    "neb_transition_state",
+    "symmetry_basis",
 ]
+
+# Global and saddle searches (issue 19); imported last: they build on the modules above.
+from analysis.critical.basinhopping import (  # noqa: E402
+    BasinHopping,
+    LocalMinima,
+    MinimaRegistry,
+    basin_hopping,
+    lbfgs_minimize,
+    store_minima,
+    structure_keys,
+    verified_minima,
+)
+from analysis.critical.newton_mr import NewtonMR, newton_mr, null_fraction  # noqa: E402
+from analysis.critical.transition import (  # noqa: E402
+    TransitionNetwork,
+    TransitionState,
+    connect_saddles,
+    explore_saddles,
+    hybrid_eigenvector_following,
+    lowest_modes,
+    neb_transition_state,
+    symmetry_basis,
+)
