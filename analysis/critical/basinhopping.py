@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.critical import newton_search, verify
+from analysis.critical.search import newton_search
+from analysis.critical.verify import verify
 from landscapes.energy import Energy
 from landscapes.random import SeedLike, as_seed_sequence, child, seed_info
 

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, minres
 
-from analysis.critical import eigh_stack, verify
+from analysis.critical.hessians import eigh_stack
 from analysis.critical.transition import symmetry_basis
+from analysis.critical.verify import verify
 from landscapes.energy import Energy
 
 __all__ = ["NewtonMR", "newton_mr", "null_fraction", "KINDS"]

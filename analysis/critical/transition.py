@@ -33,8 +33,9 @@ import networkx as nx
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from analysis.critical import newton_search, verify
 from analysis.critical.basinhopping import MinimaRegistry, lbfgs_minimize, verified_minima
+from analysis.critical.search import newton_search
+from analysis.critical.verify import verify
 from landscapes.energy import Energy
 from landscapes.random import SeedLike, as_generator, as_seed_sequence, seed_info
 
