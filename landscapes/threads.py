@@ -13,7 +13,7 @@ processes ran). The policy is therefore:
   so does any work while the machine is busy, i.e. while another process is runnable that a
   second thread of ours would compete with (:func:`busy` samples ``/proc/loadavg``): under
   load every barrier of a two-thread product can cost a scheduler slice (16-32 ms measured),
-  which single-threaded work never pays. :func:`auto` applies both rules around one piece of
+  which single-threaded work never pays. :func:`kernel` applies both rules around one piece of
   work (``benchmarks/busy.md`` has the measurements);
 * worker processes of the process and Dask executors run one thread each
   (:func:`worker_initializer`), so N workers on N cores never oversubscribe them; the
@@ -36,7 +36,6 @@ from pathlib import Path
 
 __all__ = [
     "SMALL_WORK_FLOPS",
-    "auto",
     "available_cores",
     "busy",
     "check_threads",
@@ -235,17 +234,6 @@ def for_flops(flops: float, threads: int | None = None) -> int:
     return check_threads(threads) or current_threads()
 
 
-def auto(flops: float):
-    """Context for one piece of work: one thread when :func:`for_flops` says so, else as is.
-
-    Costs about 30 microseconds, so use it around work of a millisecond or more (kernels
-    of batched replicas, dense eigendecompositions), not around tiny products.
-    """
-    if current_threads() > 1 and for_flops(flops) == 1:
-        return limit(1)
-    return contextlib.nullcontext(current_threads())
-
-
 def _blas_libs() -> list:
     return [lib for lib in _get_controller().lib_controllers if lib.user_api == "blas"]
 
@@ -264,7 +252,7 @@ def _blas_single(libs: list) -> Iterator[int]:
 
 
 def kernel(flops: float):
-    """Context for one numerical kernel of about ``flops`` operations: :func:`auto`, made cheap.
+    """Context for one numerical kernel of about ``flops`` operations: one thread when needed.
 
     Kernels (network gradients and HVPs, p-spin contractions) call this once around their
     products. The decision is :func:`for_flops`'s (one thread below

@@ -55,10 +55,10 @@ def test_limit_sets_torch_when_loaded():
 def test_auto_small_work_single_thread(monkeypatch):
     monkeypatch.setattr(threads, "busy", lambda: False)
     with threads.limit(2):
-        with threads.auto(1e3):
+        with threads.kernel(1e3):
             assert threads.current_threads() == 1
         assert threads.current_threads() == 2
-        with threads.auto(1e12):
+        with threads.kernel(1e12):
             assert threads.current_threads() == 2
         assert threads.for_flops(1e3) == 1
         assert threads.for_flops(1e12) == 2
@@ -70,7 +70,7 @@ def test_auto_busy_machine_single_thread(monkeypatch):
     assert threads.busy()
     with threads.limit(2):
         assert threads.for_flops(1e12) == 1
-        with threads.auto(1e12):
+        with threads.kernel(1e12):
             assert threads.current_threads() == 1
     monkeypatch.setattr(threads, "others_running", lambda: 0)
     assert not threads.busy() or threads.available_cores() == 1
