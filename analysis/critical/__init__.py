@@ -35,7 +35,7 @@ importable from ``analysis.critical``.
 from analysis.critical.census import Census, Certificate, census
 from analysis.critical.ensemble import CensusEnsemble, census_ensemble
 from analysis.critical.hessians import eigh_stack, riemannian_hessians
-from analysis.critical.search import newton_search, search_batch
+from analysis.critical.search import newton_search, partner_batch, search_batch
 from analysis.critical.verify import (
     Verified,
     canonical_forms,
@@ -49,6 +49,7 @@ __all__ = [
     "riemannian_hessians",
     "eigh_stack",
     "newton_search",
+    "partner_batch",
     "search_batch",
     "verify",
     "Verified",

@@ -3,7 +3,8 @@
 Each iteration forms the dense Riemannian Hessians of all active starts as one stack, takes a
 step per start in its Hessian eigenbasis (see :func:`newton_search`), caps it by a trust
 radius and retracts it onto the manifold. :func:`search_batch` runs one census batch: random
-starts, searched, polished and verified.
+starts, searched, polished and verified; :func:`partner_batch` searches from known points along
+their softest Hessian direction, for the close partners of near-degenerate critical points.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from analysis.critical.verify import Verified, verify
 from landscapes._validation import check_int, check_positive
 from landscapes.energy import Energy
 
-__all__ = ["newton_search", "search_batch"]
+__all__ = ["newton_search", "partner_batch", "search_batch"]
+
+#: Length of the partner-search kick along the softest Hessian direction, in units of the
+#: manifold's length scale (the radius of the sphere).
+PARTNER_KICK: float = 0.06
 
 
 def newton_search(
@@ -304,6 +309,90 @@ def search_batch(
         )
     X = np.concatenate(parts)
     # polish: a few plain Newton steps (quadratic convergence from close candidates)
+    Xp, gn, _ = newton_search(energy, X, mode="newton", max_iter=6, gtol=gtol * 1e-3)
+    ok = np.isfinite(Xp).all(axis=1) & (gn <= np.linalg.norm(Xp, axis=1) + 1.0)
+    X = np.where(ok[:, None], Xp, X)
+    return X, verify(energy, X, gtol=gtol, eig_tol=eig_tol)
+
+
+def partner_batch(
+    energy: Energy,
+    sources: np.ndarray,
+    source_indices: np.ndarray,
+    *,
+    known: np.ndarray | None = None,
+    n_zero_modes: int = 0,
+    kick: float = PARTNER_KICK,
+    max_iter: int = 150,
+    gtol: float = 1e-10,
+    eig_tol: float = 1e-7,
+    deflation: bool = True,
+    search_options: dict | None = None,
+) -> tuple[np.ndarray, Verified]:
+    """Searches from known critical points along their softest Hessian direction, verified.
+
+    Near a fold (where two critical points of neighbouring indices are born together) the
+    smallest Hessian eigenvalue is small and the second point of the pair lies close by along
+    the corresponding eigenvector; random starts rarely land in its basin. For each source
+    point this runs two eigenvector-following searches, from the source kicked by
+    ``+-kick x length_scale`` along that eigenvector, targeting the neighbouring index (index
+    + 1 when the soft eigenvalue is positive, - 1 when negative), deflated away from the
+    ``known`` points. Returns ``(X, Verified)`` with ``2 len(sources)`` rows; deterministic.
+
+    Parameters
+    ----------
+    energy : Energy
+        The energy.
+    sources : ndarray (n, dim)
+        Known critical points to start from.
+    source_indices : ndarray (n,)
+        Their indices.
+    known : ndarray, optional
+        Points to deflate away from (default: the sources).
+    n_zero_modes : int
+        Declared symmetry zero modes at the sources: the softest direction is taken among the
+        other eigenvectors.
+    kick : float
+        Kick length in units of ``energy.manifold.length_scale`` (> 0).
+    max_iter, gtol, eig_tol, deflation, search_options
+        As in :func:`search_batch`.
+    """
+    if not isinstance(energy, Energy):
+        raise ValueError(f"energy must be an Energy; got {type(energy).__name__}")
+    src = np.asarray(sources, dtype=np.float64)
+    if src.ndim != 2 or src.shape[1] != energy.dim or src.shape[0] == 0:
+        raise ValueError(
+            f"sources must be a non-empty (n, {energy.dim}) array; got shape {src.shape}"
+        )
+    k = np.asarray(source_indices).astype(int)
+    if k.shape != (src.shape[0],):
+        raise ValueError(f"source_indices must have shape ({src.shape[0]},); got {k.shape}")
+    check_positive(kick, "kick")
+    check_int(max_iter, "max_iter", minimum=1)
+    nz = check_int(n_zero_modes, "n_zero_modes", minimum=0)
+    man = energy.manifold
+    d = man.intrinsic_dim
+    if nz >= d:
+        raise ValueError(f"n_zero_modes must be < the manifold dimension {d}; got {nz}")
+    h = riemannian_hessians(energy, src)
+    w, V = eigh_stack(h["R"])
+    j = np.argsort(np.abs(w), axis=1, kind="stable")[:, nz]
+    rows = np.arange(src.shape[0])
+    soft = to_ambient(h["B"], V[rows, :, j])
+    soft /= np.linalg.norm(soft, axis=1, keepdims=True)
+    step = kick * man.length_scale
+    X0 = np.concatenate([man.retract(src, step * soft), man.retract(src, -step * soft)])
+    tgt = np.clip(k + np.where(w[rows, j] > 0, 1, -1), 0, d)
+    X, _, _ = newton_search(
+        energy,
+        X0,
+        mode="index",
+        target_index=np.concatenate([tgt, tgt]),
+        max_iter=max_iter,
+        gtol=gtol,
+        deflate=(src if known is None else known) if deflation else None,
+        **(search_options or {}),
+    )
     Xp, gn, _ = newton_search(energy, X, mode="newton", max_iter=6, gtol=gtol * 1e-3)
     ok = np.isfinite(Xp).all(axis=1) & (gn <= np.linalg.norm(Xp, axis=1) + 1.0)
     X = np.where(ok[:, None], Xp, X)

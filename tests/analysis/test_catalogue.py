@@ -67,6 +67,30 @@ def test_resume_adds_and_never_duplicates(tmp_path):
         ]
 
 
+def test_resume_inside_the_partner_search_equals_one_run(tmp_path):
+    # the partner search (one pass over the points along their softest Hessian direction)
+    # runs in batches after the certificate first holds; a census stopped between two of its
+    # batches resumes where it stopped: same batches, same points, same starts
+    model = SphericalPSpin(6, 3, seed=11)
+    full = census(model, seed=4, batch_size=16)
+    plain = census(model, seed=4, batch_size=16, partners=False)
+    n_plain = int(plain.saturation[-1, 0])
+    # the partner batches come after the random ones, two starts per point
+    n_partner = int(full.saturation[-1, 0]) - n_plain
+    assert n_partner == 2 * full.n_points
+    assert np.array_equal(full.saturation[: len(plain.saturation)], plain.saturation)
+    db = tmp_path / "p.sqlite"
+    with Catalogue(db) as cat:
+        part = census(model, seed=4, batch_size=16, max_starts=n_plain + 16, catalogue=cat)
+        assert part.stopped_by == "max_starts"
+        assert len(part.saturation) == len(plain.saturation) + 1
+    with Catalogue(db) as cat:
+        again = census(model, seed=4, batch_size=16, catalogue=cat)
+    assert again.stopped_by == "certificate"
+    np.testing.assert_array_equal(again.saturation, full.saturation)
+    np.testing.assert_allclose(again.points, full.points)
+
+
 def test_recorded_census_committed_later_equals_a_census_run_on_the_catalogue(tmp_path):
     model = SphericalPSpin(6, 3, seed=12)
     rec = CatalogueRecorder()

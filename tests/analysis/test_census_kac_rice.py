@@ -37,22 +37,21 @@ def test_census_exact_on_the_samples_reported_high(seed):
     assert np.min(D + 10 * np.eye(len(D))) > 1e-6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known census miss: a close pair of saddles (distance 0.22, smallest |Hessian "
-    "eigenvalue| 0.13 of the sample) is found only half; at even N and odd p the Morse and "
-    "index-symmetry checks cannot see a missing antipodal pair, so the certificate holds",
-)
 def test_census_finds_the_close_saddle_pair_n8():
-    # N = 8, disorder seed 3016: the homotopy finds 154 points; census search seeds 1 and 2
-    # (and the census_ensemble child 16 of root 0) stop by their certificate at 152, missing
-    # the pair {x, -x} of index 4 / 3 at H/N = -+0.2909 (its partner 0.22 away is found).
+    # N = 8, disorder seed 3016: the homotopy finds 154 points. Without the partner search,
+    # census search seeds 1 and 2 (and the census_ensemble child 16 of root 0) stopped by
+    # their certificate at 152, missing the pair {x, -x} of index 4 / 3 at H/N = -+0.2909 (its
+    # partner 0.22 away, along the softest Hessian direction, was found): at even N and odd p
+    # the Morse and index-symmetry checks cannot see a missing antipodal pair.
     model = SphericalPSpin(8, 3, seed=3016)
     ref = pspin_critical_points(model, seed=0)
     assert ref.complete and len(ref.points) == 154
     c = census(model, seed=2)
     assert c.complete and c.stopped_by == "certificate"
     np.testing.assert_array_equal(c.counts_by_index, ref.counts_by_index)
+    # without the partner search the same census stops one pair short
+    c0 = census(model, seed=2, partners=False)
+    assert c0.complete and c0.n_points == len(ref.points) - 2
 
 
 @pytest.mark.slow

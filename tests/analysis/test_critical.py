@@ -248,3 +248,18 @@ def test_census_exact_n10():
     c = census(model, seed=0)
     assert c.complete
     np.testing.assert_array_equal(c.counts_by_index, ref.counts_by_index)
+
+
+def test_partner_batch_validates_its_input():
+    from analysis.critical import partner_batch
+
+    model = SphericalPSpin(5, 3, seed=0)
+    x = model.random_point(1)
+    with pytest.raises(ValueError, match="sources"):
+        partner_batch(model, x, [0])  # one point must be given as a (1, dim) array
+    with pytest.raises(ValueError, match="source_indices"):
+        partner_batch(model, x[None], [0, 1])
+    with pytest.raises(ValueError, match="kick"):
+        partner_batch(model, x[None], [0], kick=0.0)
+    with pytest.raises(ValueError, match="n_zero_modes"):
+        partner_batch(model, x[None], [0], n_zero_modes=4)

@@ -163,6 +163,7 @@ def census_task(config: dict) -> tuple[dict, dict]:
         batch_size=min(128, int(c["census_starts"])),
         min_starts=int(c["census_starts"]),
         max_starts=int(c["census_starts"]),
+        partners=False,  # a fixed start budget: exactly census_starts random starts
         progress=False,
     )
     meta = {
