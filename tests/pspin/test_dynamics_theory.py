@@ -67,9 +67,44 @@ def test_two_resolutions_agree_at_zero_temperature(p3_zero):
     assert np.all(s.energy > -th.threshold_energy(3))
 
 
-def test_two_resolutions_agree_at_high_temperature_short_times(p3_hot):
-    m = p3_hot.t <= 5.0
-    assert np.max(p3_hot.error[m]) < 1e-4
+def test_two_resolutions_agree_at_high_temperature(p3_hot):
+    # default grid 512, h0 = 0.01: steps 0.01, 0.02, 0.04 (halvings at t = 5.12 and 10.24)
+    # against 0.02, 0.04, 0.08; the secant cell averages of xi' make the equilibrium energy
+    # sum telescope, so the h^2 error at the coarse late steps stays below 1e-4
+    s = p3_hot
+    m = s.t <= 20.0
+    assert s.t[m][-1] == pytest.approx(20.0, abs=0.1)
+    assert np.max(np.diff(s.t[m])) == pytest.approx(0.04)  # two halvings before t = 20
+    assert np.max(s.error[m]) < 1e-4
+    # no overshoot after a halving (the cusp cells are made consistent with the coarse rows):
+    # the difference peaks at its stationary late value (4.7e-5), not 1.7x above it
+    assert np.max(s.error[m]) < 1.2 * s.error[m][-1]
+    # the fine run is itself closer to the exact paramagnet than the error it reports
+    late = (s.t >= 15.0) & m
+    assert np.all(np.abs(s.energy[late] + 1 / 1.5) <= s.error[late])
+
+
+def test_cell_averages_are_exact_on_a_linear_segment():
+    from pspin.theory.dynamics import _Xi
+
+    mix = {2: 0.3, 3: 0.5, 5: 0.2}
+    xi = _Xi(mix.items())
+    c0 = np.array([0.9, -0.2, 0.4, 0.4])
+    c1 = np.array([0.1, 0.7, 0.4, 0.4 + 1e-9])
+    m, b, g = xi.cell_averages(c0, c1)
+    s = np.linspace(0.0, 1.0, 20001)[:, None]
+    c = c0 + s * (c1 - c0)  # C linear across the cell
+
+    def avg(f):  # Simpson on the fine segment
+        w = np.ones(s.shape[0])
+        w[1:-1:2], w[2:-1:2] = 4.0, 2.0
+        return (w @ f) / (3.0 * (s.shape[0] - 1))
+
+    d1 = sum(a * p * c ** (p - 1) for p, a in mix.items())
+    d2 = sum(a * p * (p - 1) * c ** (p - 2) for p, a in mix.items())
+    assert np.allclose(m, avg(d2), rtol=0, atol=1e-12)
+    assert np.allclose(b, avg(d1), rtol=0, atol=1e-12)
+    assert np.allclose(g, avg(d1 + c * d2), rtol=0, atol=1e-12)
 
 
 def test_high_temperature_equilibrium_tti_and_fdt(p3_hot):
@@ -149,12 +184,6 @@ def test_solution_accessors_and_errors():
 def test_theory_package_reexports_dynamics():
     assert th.dynamics is dynamics
     assert th.DynamicsSolution.__name__ == "DynamicsSolution"
-
-
-@pytest.mark.slow
-def test_two_resolutions_agree_at_high_temperature_to_t20():
-    s = dynamics(3, 1.5, 20.0, h0=0.01, grid=2048)
-    assert np.max(s.error[s.t <= 20]) < 1e-4
 
 
 @pytest.mark.slow
