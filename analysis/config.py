@@ -42,6 +42,17 @@ TOML layout (every table and key optional; unknown keys are errors)::
     dense_max = 1000    # dense eigh up to this many parameters, SLQ above
     slq_probes = 6
     slq_steps = 60
+    [graphs]            # "Landscape graphs": a tiny network and a small p-spin, catalogued
+    enabled = true      # false (or --no-landscape-graphs): no such section
+    hidden = 2          # hidden units of the tiny tanh MLP on the teacher-student data
+    weight_decay = 3e-4 # (1e-3 leaves 1-2 minima on the default's 200 samples)
+    pspin_N = 16        # N of the p-spin census drawn beside it (the census above when equal)
+    pspin_starts = 512
+    bh_replicas = 16    # basin-hopping replicas and steps for the network's minima
+    bh_steps = 20
+    saddle_minima = 8   # eigenvector-following from this many lowest minima ...
+    saddle_modes = 2    # ... along this many softest modes (both signs)
+    ef_starts = 32      # Newton eigenvector-following (index 1) from kicked minima
 """
 
 from __future__ import annotations
@@ -87,6 +98,18 @@ _BASE: dict[str, Any] = {
         "ts_dim": 10,
     },
     "spectra": {"endpoints": 2, "dense_max": 1000, "slq_probes": 6, "slq_steps": 60},
+    "graphs": {
+        "enabled": True,
+        "hidden": 2,
+        "weight_decay": 3e-4,
+        "pspin_N": 16,
+        "pspin_starts": 512,
+        "bh_replicas": 16,
+        "bh_steps": 20,
+        "saddle_minima": 8,
+        "saddle_modes": 2,
+        "ef_starts": 32,
+    },
 }
 
 
@@ -99,6 +122,15 @@ def _preset_quick() -> dict:
         widths=[8, 16], replicas=6, gd_steps=600, sgd_epochs=15, n_train=100, n_test=100
     )
     c["spectra"].update(endpoints=2, dense_max=400, slq_probes=4, slq_steps=40)
+    c["graphs"].update(
+        pspin_N=12,
+        pspin_starts=256,
+        bh_replicas=8,
+        bh_steps=10,
+        saddle_minima=4,
+        saddle_modes=1,
+        ef_starts=16,
+    )
     return c
 
 
@@ -123,6 +155,7 @@ def _preset_full() -> dict:
         gtol=1e-5,
     )
     c["spectra"].update(endpoints=8, dense_max=3000, slq_probes=10, slq_steps=80)
+    c["graphs"].update(pspin_N=20, pspin_starts=4096, bh_steps=40, saddle_minima=20, ef_starts=128)
     return c
 
 
@@ -165,8 +198,27 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
         "slq_probes": ("int", 1),
         "slq_steps": ("int", 2),
     },
+    "graphs": {
+        "enabled": ("bool", None),
+        "hidden": ("int", 1),
+        "weight_decay": ("nonneg_float", None),
+        "pspin_N": ("int", 4),
+        "pspin_starts": ("int", 1),
+        "bh_replicas": ("int", 2),
+        "bh_steps": ("int", 1),
+        "saddle_minima": ("int", 0),
+        "saddle_modes": ("int", 0),
+        "ef_starts": ("int", 0),
+    },
 }
-_TOP = {"seed": ("int", 0), "pspin": None, "networks": None, "spectra": None, "preset": None}
+_TOP = {
+    "seed": ("int", 0),
+    "pspin": None,
+    "networks": None,
+    "spectra": None,
+    "graphs": None,  # optional: configurations written before it have no such section
+    "preset": None,
+}
 
 
 def preset(name: str) -> dict:
@@ -283,6 +335,10 @@ def validate(config: dict) -> dict:
         raise ValueError(
             f"pspin.census_size: expected 0 (no census) or an integer in 4..40 (dense "
             f"Hessians of every critical point are formed), got {cs}"
+        )
+    if "graphs" in out and out["graphs"]["pspin_N"] > 40:
+        raise ValueError(
+            f"graphs.pspin_N: expected an integer in 4..40, got {out['graphs']['pspin_N']}"
         )
     if out["pspin"]["p"] > 4:
         raise ValueError("pspin.p: at most 4 in compare (the couplings take N^p numbers)")

@@ -70,6 +70,7 @@ def summarize(dirs: list[str]) -> None:
         "minima",
         "saddles",
         "saddles_connected",
+        "saddles_connected_via_higher_index",
         "critical_points",
         "max_index_fraction",
         "gradient_flat",

@@ -58,6 +58,8 @@ class LennardJones(Energy):
     """
 
     intensive_name = "E (epsilon, cluster total)"
+    #: Nothing is drawn at random: :func:`landscapes.spec.spec_of` writes ``"seed": null``.
+    deterministic = True
 
     def __init__(
         self,

@@ -178,8 +178,14 @@ def canonical(spec: dict) -> str:
 def spec_of(energy) -> dict:
     """The spec of an energy: registered class name, parameters, seed record, fingerprint.
 
+    A deterministic energy (one that draws nothing at random, declared by a true
+    ``deterministic`` attribute, e.g. :class:`landscapes.clusters.LennardJones`) gets
+    ``"seed": null``; :func:`build` rebuilds it from its parameters alone and checks the
+    fingerprint.
+
     Raises a ValueError when the class is not registered, or when the instance has no
-    seed (couplings or data given as arrays): save such a model and use :func:`file_spec`.
+    seed record and is not deterministic (couplings or data given as arrays): save such a
+    model and use :func:`file_spec`.
     """
     name = _NAMES.get(type(energy))
     if name is None:
@@ -191,7 +197,7 @@ def spec_of(energy) -> dict:
     if entry.describe is None:
         raise ValueError(f"{name} is registered without a describe function: no spec_of")
     params, seed = entry.describe(energy)
-    if seed is None:
+    if seed is None and getattr(energy, "deterministic", False) is not True:
         raise ValueError(
             f"this {name} has no seed (its couplings or data were given or loaded); save it "
             "with .save(path) where the workers can read it and use landscapes.spec.file_spec"

@@ -32,6 +32,14 @@ endpoints = 2
 dense_max = 60
 slq_probes = 3
 slq_steps = 12
+[graphs]
+pspin_N = 8
+pspin_starts = 32
+bh_replicas = 2
+bh_steps = 2
+saddle_minima = 1
+saddle_modes = 1
+ef_starts = 4
 """
 
 
@@ -133,6 +141,21 @@ def test_report_layout_warnings_and_new_figures(tiny_run):
     np.testing.assert_array_equal(ps["index_raw"], sp[sp["model"] == "pspin"]["index"])
 
 
+def test_report_has_the_landscape_graphs_section(tiny_run):
+    """The network and the run's census p-spin drawn side by side, the unit said in the
+    report, one table row per system and one barrier row per connected saddle."""
+    out, _ = tiny_run
+    assert (out / "figures" / "landscape_graphs.png").stat().st_size > 1000
+    md = (out / "report.md").read_text()
+    assert "## Landscape graphs" in md and "(E - E_min) / (E_top - E_min)" in md
+    t = pd.read_csv(out / "tables" / "landscape_graphs.csv")
+    assert len(t) == 2 and t["system"].iloc[1] == "spherical 3-spin, N = 8"
+    assert (t["saddles_connected"] <= t["saddles"]).all() and (t["E_top"] >= t["E_min"]).all()
+    b = pd.read_csv(out / "tables" / "landscape_graph_barriers.csv")
+    assert len(b) == t["saddles_connected"].sum()
+    assert b["energy_normalized"].between(0, 1 + 1e-12).all()
+
+
 def test_figures_are_the_same_drawn_in_parallel_or_in_process(tiny_run, tmp_path):
     from analysis.store import RunFolder
     from analysis.studies.compare.report import draw_figures, figure_jobs, pspin_theory_lines
@@ -210,6 +233,8 @@ endpoints = 1
 dense_max = 60
 slq_probes = 2
 slq_steps = 10
+[graphs]
+enabled = false
 """
 
 

@@ -62,3 +62,19 @@ def test_landscape_mlp_and_errors(tmp_path, capsys):
     assert not (tmp_path / "bad").exists()  # validated before anything is created
     err = capsys.readouterr().err
     assert "--dataset must be one of" in err and "--atoms must be >= 3" in err
+
+
+def test_landscape_mlp_random_labels_with_rounds_and_ladder(tmp_path, capsys):
+    out = tmp_path / "rnd"
+    argv = ["landscape", "mlp", "--dataset", "random", "--n-train", "8", "--classes", "2"]
+    argv += ["--hidden", "2", "--weight-decay", "0.01", *SMALL, "--ef-starts", "4"]
+    argv += ["--mr-starts", "4", "--tef-starts", "8", "--tef-ladder", "1", "--rounds", "2"]
+    assert main([*argv, "--out", str(out)]) == 0
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert cfg["dataset"] == "random" and cfg["rounds"] == 2 and cfg["tef_ladder"] == 1
+    summary = RunFolder.open(out).read_table("summary.csv")
+    assert int(summary["saddles_connected"][0]) <= int(summary["saddles"][0])
+    assert "ladder_starts" in (out / "report.md").read_text()
+    capsys.readouterr()
+    assert main(["landscape", "mlp", "--rounds", "0", "--out", str(tmp_path / "bad")]) == 2
+    assert "--rounds must be >= 1" in capsys.readouterr().err

@@ -39,6 +39,14 @@ endpoints = 1
 dense_max = 60
 slq_probes = 2
 slq_steps = 10
+[graphs]
+pspin_N = 6
+pspin_starts = 16
+bh_replicas = 2
+bh_steps = 2
+saddle_minima = 1
+saddle_modes = 1
+ef_starts = 2
 """
 
 

@@ -182,3 +182,26 @@ def test_landscapes_imports_no_model_package():
         "'landscapes.nn.resnets'))]; print(bad); assert not bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_deterministic_energy_round_trips_without_a_seed():
+    from landscapes.clusters import LennardJones
+
+    energy = LennardJones(7, sigma=1.1)
+    s = spec.spec_of(energy)
+    assert s["class"] == "LennardJones" and s["seed"] is None
+    assert s["fingerprint"] == energy.fingerprint
+    rebuilt = spec.build(json.loads(json.dumps(s)), cache=False)
+    assert rebuilt.fingerprint == energy.fingerprint and rebuilt.params() == energy.params()
+    x = energy.random_point(3, size=2)
+    np.testing.assert_array_equal(rebuilt.energy(x), energy.energy(x))
+    assert spec.spec_of(rebuilt) == s
+    # the fingerprint is still checked: other parameters under this fingerprint are refused
+    other = dict(s, params=dict(s["params"], sigma=1.0))
+    with pytest.raises(ValueError, match="fingerprint mismatch"):
+        spec.build(other, cache=False)
+    # without the declaration, an energy with no seed record (arrays given) is still refused
+    q = Quadratic(np.eye(3))
+    assert getattr(q, "deterministic", False) is False
+    with pytest.raises(ValueError, match="no seed"):
+        spec.spec_of(q)

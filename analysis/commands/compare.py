@@ -10,6 +10,11 @@ Each (model, size) is one task of a sweep (:mod:`analysis.sweep`): ``--scheduler
 runs them on a local Dask cluster, ``--scheduler tcp://HOST:PORT`` on an existing one,
 ``--executor processes`` on a local process pool; the tables are identical wherever the tasks
 run, and ``--resume RUN_DIR`` runs only the tasks whose results are missing.
+
+The report's "Landscape graphs" section (:mod:`analysis.studies.compare.graphs`: a tiny
+network and a small p-spin catalogued and drawn side by side as disconnectivity graphs in
+``(E - E_min) / (E_top - E_min)``) is computed once per run folder; ``--no-landscape-graphs``
+(or ``[graphs] enabled = false``) leaves it out.
 """
 
 from __future__ import annotations
@@ -64,6 +69,12 @@ def register(subparsers) -> None:
         metavar="F",
         help=f"network families: {' '.join(FAMILIES)} (default both)",
     )
+    p.add_argument(
+        "--no-landscape-graphs",
+        action="store_true",
+        help="skip the 'Landscape graphs' section (a tiny network and a small p-spin, "
+        "catalogued and drawn as disconnectivity graphs; a few seconds with --quick)",
+    )
     add_run_options(p, seed=None, seed_help="root seed of the run (default 0)")
     add_executor_arguments(p)
     p.set_defaults(func=run)
@@ -78,6 +89,7 @@ def _flags(args) -> dict:
         "networks.widths": args.widths,
         "networks.replicas": args.net_replicas,
         "networks.families": args.families,
+        "graphs.enabled": False if getattr(args, "no_landscape_graphs", False) else None,
     }
 
 

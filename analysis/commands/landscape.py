@@ -1,7 +1,7 @@
 """``landscapes landscape``: minima, connected saddles, disconnectivity graph and index census.
 
 ``landscapes landscape lj --atoms 7`` (a Lennard-Jones cluster, the reference landscape),
-``landscapes landscape mlp --dataset xor|checkerboard|digits --hidden H [--weight-decay W]``
+``landscapes landscape mlp --dataset xor|checkerboard|digits|random --hidden H [--weight-decay W]``
 (a one-hidden-layer network) and ``landscapes landscape pspin --N 10`` run the protocol of
 :mod:`analysis.studies.network_landscapes`: basin-hopping for minima, hybrid
 eigenvector-following / Newton eigenvector-following / Newton-MR for saddles, every point
@@ -42,6 +42,19 @@ def _common(q) -> None:
     q.add_argument(
         "--tef-starts", type=int, default=64, help="index-targeted EF starts (64; networks)"
     )
+    q.add_argument(
+        "--tef-ladder",
+        type=int,
+        default=0,
+        help="rounds of the index ladder: index k -> k + 1 from the highest-index points "
+        "(0; networks)",
+    )
+    q.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="rounds of saddle searches, each from the minima the previous one found (1)",
+    )
     q.add_argument("--levels", type=int, default=30, help="levels of the tree (30)")
     q.add_argument(
         "--pspin-N",
@@ -66,11 +79,13 @@ def register(subparsers) -> None:
     q.add_argument("--atoms", type=int, default=7, help="number of atoms (default 7)")
     _common(q)
     q = sub.add_parser("mlp", help="a one-hidden-layer tanh network, mean squared error")
-    q.add_argument("--dataset", default="xor", help="xor | checkerboard | digits (default xor)")
+    q.add_argument(
+        "--dataset", default="xor", help="xor | checkerboard | digits | random (default xor)"
+    )
     q.add_argument("--hidden", type=int, default=4, help="hidden units (default 4)")
     q.add_argument("--weight-decay", type=float, default=1e-3, help="weight decay (1e-3)")
-    q.add_argument("--n-train", type=int, default=30, help="training samples (xor, digits)")
-    q.add_argument("--classes", type=int, default=3, help="digit classes (digits; default 3)")
+    q.add_argument("--n-train", type=int, default=30, help="training samples (xor, digits, random)")
+    q.add_argument("--classes", type=int, default=3, help="classes (digits, random; default 3)")
     q.add_argument("--k", type=int, default=4, help="checkerboard size k x k (default 4)")
     _common(q)
     q = sub.add_parser("pspin", help="a pure spherical p-spin sample (complete census)")
@@ -89,7 +104,10 @@ def _check(args) -> None:
         "ef_starts",
         "mr_starts",
         "tef_starts",
+        "tef_ladder",
     )
+    if args.rounds < 1:
+        raise ValueError("--rounds must be >= 1")
     for name in names:
         if getattr(args, name) < 0:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 0")
@@ -170,6 +188,7 @@ def _run(args, rf) -> int:
                 "quench_max_iter": 500,
                 "mr_scales": (0.05, 0.2, 0.5, 1.0, 2.0, 4.0),
                 "tef_starts": args.tef_starts,
+                "tef_ladder": args.tef_ladder,
             }
         land = nl.explore_landscape(
             energy,
@@ -183,6 +202,7 @@ def _run(args, rf) -> int:
             hef_modes=args.hef_modes,
             ef_starts=args.ef_starts,
             mr_starts=args.mr_starts,
+            rounds=args.rounds,
             **extra,
         )
         with Catalogue(rf.file("landscape.sqlite")) as cat:

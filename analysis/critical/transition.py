@@ -16,8 +16,11 @@
   :mod:`analysis.barriers` with a climbing image, refined by eigenvector-following from the
   climbing image along the band's tangent.
 * :func:`connect_saddles`: each saddle's two minima, by batched L-BFGS descents from
-  ``saddle +- kick * unstable direction`` (:func:`~analysis.critical.basinhopping.lbfgs_minimize`),
-  polished and verified.
+  ``saddle +- eps * unstable direction`` with an adaptive push-off ``eps`` and a stopping
+  rule below the gradient there, continued through higher-index critical points, polished
+  and verified (:func:`analysis.critical.saddle_descent.descend_from_saddles`).
+* :func:`climb_index`: critical points of index k + 1 from points of index k, by Newton
+  eigenvector-following along their softest stable mode (the networks' higher-index census).
 * :func:`explore_saddles`: single-ended searches from known minima along their lowest modes
   and random directions, the saddles verified, deduplicated modulo symmetries and connected;
   :class:`TransitionNetwork` holds minima, saddles and ends and converts to
@@ -33,7 +36,8 @@ import networkx as nx
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from analysis.critical.basinhopping import MinimaRegistry, lbfgs_minimize, verified_minima
+from analysis.critical.basinhopping import MinimaRegistry
+from analysis.critical.saddle_descent import SaddleDescents, descend_from_saddles, push_off
 from analysis.critical.search import newton_search
 from analysis.critical.verify import verify
 from landscapes.energy import Energy
@@ -45,7 +49,11 @@ __all__ = [
     "TransitionState",
     "hybrid_eigenvector_following",
     "neb_transition_state",
+    "push_off",
+    "SaddleDescents",
+    "descend_from_saddles",
     "connect_saddles",
+    "climb_index",
     "TransitionNetwork",
     "explore_saddles",
 ]
@@ -328,6 +336,61 @@ def neb_transition_state(
     return hybrid_eigenvector_following(energy, path.x_max, v0=t, **hef)
 
 
+def climb_index(
+    energy: Energy,
+    X: np.ndarray,
+    indices: np.ndarray,
+    *,
+    step: float = 0.1,
+    gtol: float = 1e-10,
+    max_iter: int = 200,
+    trust_radius: float = 0.3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Critical points of index k + 1 from critical points of index k (an index ladder).
+
+    From each point ``X[i]`` of index ``k = indices[i]``, Newton eigenvector-following with
+    target index k + 1 (:func:`analysis.critical.newton_search`, adaptive trust radius)
+    starts ``step`` away along +- its (k+1)-th Hessian eigenvector (declared symmetry
+    directions excluded), its softest stable mode: the climb of hybrid eigenvector-following
+    from a minimum to an index-1 saddle, one index higher. Points whose k + 1 exceeds the
+    dimension are skipped.
+
+    Returns
+    -------
+    Z : ndarray (m, dim)
+        End points (two per climbed point, ``+`` then ``-``), to be verified.
+    targets : ndarray (m,)
+        The target index of each.
+    """
+    if not step > 0:
+        raise ValueError(f"step must be > 0; got {step}")
+    X, _ = energy.as_batch(X, "X")
+    k_all = np.asarray(indices, dtype=int).reshape(-1)
+    if k_all.size != X.shape[0]:
+        raise ValueError(f"indices must have {X.shape[0]} entries; got {k_all.size}")
+    X0, tgt = [], []
+    for x, k in zip(X, k_all, strict=True):
+        if k < 0 or k >= energy.dim - symmetry_basis(energy, x).shape[0]:
+            continue
+        _, V = lowest_modes(energy, x, int(k) + 1)
+        for sgn in (1.0, -1.0):
+            X0.append(x + sgn * step * V[k])
+            tgt.append(int(k) + 1)
+    if not X0:
+        return np.zeros((0, energy.dim)), np.zeros(0, dtype=int)
+    Z, _, _ = newton_search(
+        energy,
+        np.array(X0),
+        mode="index",
+        target_index=np.array(tgt),
+        max_iter=max_iter,
+        gtol=gtol,
+        trust_radius=trust_radius,
+        adaptive=True,
+    )
+    return Z, np.array(tgt)
+
+
 # ----------------------------------------------------------------------------- connections
 def connect_saddles(
     energy: Energy,
@@ -339,38 +402,15 @@ def connect_saddles(
     max_iter: int = 5000,
     restarts: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The two minima below each saddle, by descents from ``saddle +- kick * unstable``.
+    """The two minima below each saddle (:func:`descend_from_saddles`, adaptive push-off).
 
-    All ``2 s`` descents run as one batched L-BFGS, are polished by Newton steps and
-    verified. A descent that ends at a saddle (it can stay inside a symmetric subspace that
-    holds the saddle it started from) is continued from that saddle along its own unstable
-    direction, up to ``restarts`` times. Returns ``(minima, ok)``: ``minima`` ``(s, 2, dim)`` and ``ok`` ``(s, 2)``
-    (the descent ended in a verified minimum).
+    Returns ``(minima, ok)``: ``minima`` ``(s, 2, dim)`` and ``ok`` ``(s, 2)`` (the descent
+    ended in a verified minimum below the saddle).
     """
-    S, _ = energy.as_batch(saddles, "saddles")
-    U = np.atleast_2d(np.asarray(unstable, dtype=np.float64))
-    U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
-    starts = np.concatenate([S + kick * U, S - kick * U])
-    q = lbfgs_minimize(energy, starts, gtol=1e-6, max_iter=max_iter, max_step=kick * 4)
-    Y, ver = verified_minima(energy, q.x, gtol=gtol)
-    ok = (ver.kind == "critical") & (ver.indices == 0)
-    for _ in range(int(restarts)):
-        # a descent that stalled at a saddle (e.g. inside a symmetric subspace) leaves it
-        # downhill along that saddle's unstable direction
-        redo = np.flatnonzero((ver.kind == "critical") & (ver.indices > 0))
-        if redo.size == 0:
-            break
-        u = ver.unstable[redo] / np.linalg.norm(ver.unstable[redo], axis=1, keepdims=True)
-        q2 = lbfgs_minimize(
-            energy, Y[redo] + kick * u, gtol=1e-6, max_iter=max_iter, max_step=kick * 4
-        )
-        Y2, v2 = verified_minima(energy, q2.x, gtol=gtol)
-        Y[redo] = Y2
-        for name in ("kind", "indices", "unstable"):
-            getattr(ver, name)[redo] = getattr(v2, name)
-        ok = (ver.kind == "critical") & (ver.indices == 0)
-    s = S.shape[0]
-    return np.stack([Y[:s], Y[s:]], axis=1), np.stack([ok[:s], ok[s:]], axis=1)
+    d = descend_from_saddles(
+        energy, saddles, unstable, kick=kick, gtol=gtol, max_iter=max_iter, restarts=restarts
+    )
+    return d.minima, d.ok
 
 
 @dataclass(frozen=True)

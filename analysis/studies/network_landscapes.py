@@ -11,12 +11,17 @@ The protocol (:func:`explore_landscape`) runs on any Energy:
    eigenvector-following with target index 1 from minima kicked in random directions
    (:func:`analysis.critical.newton_search`), and the index-1 points of the Newton-MR census;
    every distinct saddle is connected to its two minima by descents along +- its unstable
-   direction (:func:`analysis.critical.transition.connect_saddles`), new minima joining;
+   direction with an adaptive push-off, continued through higher-index critical points
+   where a descent stalls in a symmetric subspace
+   (:func:`analysis.critical.saddle_descent.descend_from_saddles`), new minima joining;
+   with ``rounds > 1`` the searches are repeated from the minima found since the last round;
 3. **census by index**: Newton-MR (:func:`analysis.critical.newton_mr.newton_mr`) from random
    starts at several scales and from kicked minima, and index-targeted eigenvector-following
    (Newton steps uphill along the k lowest modes, k drawn up to half the dimension) from
-   random starts; critical points of every index are kept with their energy and index
-   fraction, gradient-flat end points of Newton-MR as their own category.
+   random starts, and an index ladder (:func:`analysis.critical.transition.climb_index`:
+   index k -> k + 1 along the softest stable mode of the highest-index points found);
+   critical points of every index are kept with their energy and index fraction,
+   gradient-flat end points of Newton-MR as their own category.
 
 Energies in a :class:`Landscape` are intensive (``energy / energy.scale``): the mean loss of
 a network, the cluster total (epsilon) of a Lennard-Jones cluster, H/N of a p-spin. For the
@@ -27,8 +32,9 @@ basins) compare across energies whose natural units differ.
 
 :func:`pspin_landscape` gives the same :class:`Landscape` for a spherical p-spin sample,
 from the complete census of :mod:`analysis.critical` and :func:`analysis.connectivity
-.connect_minima`; :func:`network_model` builds the network setups (XOR-like data, a digits
-subset) that ``landscapes landscape mlp`` runs.
+.connect_minima`; :func:`network_model` (:mod:`analysis.studies.network_setups`) builds the network setups
+(XOR-like data, the checkerboard, random labels, a digits subset) that ``landscapes
+landscape mlp`` runs.
 """
 
 from __future__ import annotations
@@ -42,18 +48,28 @@ import numpy as np
 from analysis.critical import newton_search, verify
 from analysis.critical.basinhopping import MinimaRegistry, basin_hopping, verified_minima
 from analysis.critical.newton_mr import newton_mr
+from analysis.critical.saddle_descent import descend_from_saddles
 from analysis.critical.transition import (
-    connect_saddles,
+    climb_index,
     hybrid_eigenvector_following,
     lowest_modes,
     symmetry_basis,
+)
+from analysis.studies.network_setups import (
+    DATASETS,
+    checkerboard_data,
+    network_model,
+    random_label_data,
+    xor_data,
 )
 from landscapes.energy import Energy
 from landscapes.random import SeedLike, as_generator, as_seed_sequence, child, seed_info
 
 __all__ = [
+    "DATASETS",
     "xor_data",
     "checkerboard_data",
+    "random_label_data",
     "network_model",
     "Landscape",
     "explore_landscape",
@@ -61,73 +77,6 @@ __all__ = [
     "normalized_connections",
     "store_landscape",
 ]
-
-DATASETS = ("xor", "checkerboard", "digits")
-
-
-# ----------------------------------------------------------------------------- setups
-def xor_data(n_per_corner: int = 10, noise: float = 0.3, seed: SeedLike = 0):
-    """XOR-like data: Gaussian blobs (std ``noise``) at the corners (+-1, +-1), label = XOR.
-
-    Returns a :class:`landscapes.datasets.Dataset` (classification, 2 classes, 2 features).
-    """
-    from landscapes.datasets import from_arrays
-
-    if int(n_per_corner) < 1 or noise < 0:
-        raise ValueError(f"n_per_corner must be >= 1 and noise >= 0; got {n_per_corner}, {noise}")
-    rng = as_generator(seed)
-    corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
-    X = np.repeat(corners, int(n_per_corner), axis=0)
-    X = X + noise * rng.standard_normal(X.shape)
-    y = np.repeat([0, 1, 1, 0], int(n_per_corner))
-    return from_arrays(X, y, name="xor")
-
-
-def checkerboard_data(k: int = 4):
-    """The k x k checkerboard on [-1, 1]^2 (labels alternate; ``k = 2`` is XOR), noise-free."""
-    from landscapes.datasets import from_arrays
-
-    if int(k) < 2:
-        raise ValueError(f"k must be >= 2; got {k}")
-    g = np.linspace(-1.0, 1.0, int(k))
-    A, B = np.meshgrid(g, g)
-    X = np.c_[A.ravel(), B.ravel()]
-    y = ((np.arange(k)[:, None] + np.arange(k)[None, :]) % 2).ravel()
-    return from_arrays(X, y, name=f"checkerboard{k}")
-
-
-def network_model(
-    dataset: str = "xor",
-    hidden: int = 4,
-    weight_decay: float = 1e-3,
-    *,
-    activation: str = "tanh",
-    loss: str = "mse",
-    n_train: int = 30,
-    classes: int = 3,
-    k: int = 4,
-    seed: SeedLike = 0,
-):
-    """A one-hidden-layer :class:`landscapes.nn.MLPLoss` on one of the study's datasets.
-
-    ``"xor"``: :func:`xor_data` (``n_train // 4`` points per corner); ``"checkerboard"``:
-    :func:`checkerboard_data` (``k``); ``"digits"``: a stratified subset of ``n_train``
-    scikit-learn digits of the first ``classes`` classes (64 features, pixels / 16).
-    """
-    from landscapes.datasets import digits
-    from landscapes.nn import MLPLoss
-
-    if dataset == "xor":
-        data = xor_data(max(1, int(n_train) // 4), seed=seed)
-    elif dataset == "checkerboard":
-        data = checkerboard_data(k)
-    elif dataset == "digits":
-        data = digits(n_train=n_train, classes=classes, seed=seed)
-    else:
-        raise ValueError(f"dataset must be one of {DATASETS}; got {dataset!r}")
-    return MLPLoss(
-        data, hidden=(int(hidden),), activation=activation, loss=loss, weight_decay=weight_decay
-    )
 
 
 # ----------------------------------------------------------------------------- result
@@ -252,7 +201,9 @@ class Landscape:
         ``minima`` and ``saddles`` count points distinct modulo the energy's declared and
         canonical symmetries; ``*_distinct_energies`` count distinct energy values, a lower
         bound on the count modulo *every* symmetry (e.g. a dataset's own symmetries, which
-        map minima of a network to other minima of the same loss).
+        map minima of a network to other minima of the same loss);
+        ``saddles_connected_via_higher_index`` counts the connected saddles one of whose
+        descents stopped at a higher-index critical point and was continued from there.
         """
         idx = self.census_index_fractions
         return {
@@ -261,6 +212,9 @@ class Landscape:
             "minima": int(self.minima_energies.size),
             "saddles": int(self.saddle_energies.size),
             "saddles_connected": self.n_connected,
+            "saddles_connected_via_higher_index": int(
+                self.counts.get("connect_via_higher_index", 0)
+            ),
             "minima_distinct_energies": _n_distinct(self.minima_energies),
             "saddles_distinct_energies": _n_distinct(self.saddle_energies),
             "critical_points": int(idx.size),
@@ -291,6 +245,27 @@ def _unit_directions(rng, energy, X):
     return U / np.linalg.norm(U, axis=1, keepdims=True)
 
 
+def _index_ladder(energy, crit, crit_idx, add_census, *, rounds, width, step, gtol) -> dict:
+    """Climb one index at a time from the highest-index critical points not yet climbed
+    from (:func:`~analysis.critical.transition.climb_index`); returns the stage's counts."""
+    climbed: set[int] = set()
+    n_starts = n_new = 0
+    for _ in range(rounds):
+        idx = np.asarray(crit_idx)
+        rows = [int(r) for r in np.lexsort((crit.E, -idx)) if int(r) not in climbed][:width]
+        climbed.update(rows)
+        Z, _ = climb_index(energy, crit.X[rows], idx[rows], step=step, gtol=gtol)
+        if not Z.shape[0]:
+            break
+        n0 = len(crit)
+        add_census(Z, verify(energy, Z, gtol=gtol))
+        n_starts += Z.shape[0]
+        n_new += len(crit) - n0
+        if len(crit) == n0:
+            break
+    return {"ladder_starts": n_starts, "ladder_new_points": n_new}
+
+
 def explore_landscape(
     energy: Energy,
     *,
@@ -313,6 +288,10 @@ def explore_landscape(
     mr_max_iter: int = 100,
     tef_starts: int = 0,
     tef_max_fraction: float = 0.5,
+    tef_ladder: int = 0,
+    tef_ladder_width: int = 16,
+    tef_ladder_step: float = 0.1,
+    rounds: int = 1,
     key_tol: float = 1e-5,
     gtol: float = 1e-10,
 ) -> Landscape:
@@ -348,6 +327,18 @@ def explore_landscape(
         ``"index"``) from ``tef_starts`` random points at the ``mr_scales``, target indices
         drawn uniformly in ``0..tef_max_fraction * dim``: reaches the high-index saddles that
         Newton-MR from random starts rarely does.
+    tef_ladder, tef_ladder_width, tef_ladder_step : int, int, float
+        Index ladder (after the census): up to ``tef_ladder`` rounds, each from the
+        ``tef_ladder_width`` verified critical points of highest index not yet climbed from;
+        from a point of index k, Newton eigenvector-following with target index k + 1 starts
+        ``tef_ladder_step`` away along +- its (k+1)-th Hessian eigenvector (its softest
+        stable mode), the way hybrid eigenvector-following climbs from a minimum to an
+        index-1 saddle. Stops early when a round finds no new point.
+    rounds : int
+        Rounds of saddle searches: after the first (from the basin-hopping minima) and the
+        connections, each further round runs hybrid and Newton eigenvector-following from
+        the minima found since the previous round (by the descents from saddles and the
+        census) and connects the new saddles; stops early when no new minimum appeared.
     key_tol : float
         Two verified points are the same when their energies agree (relative 1e-7) and their
         structure keys (:func:`~analysis.critical.basinhopping.structure_keys`) within this.
@@ -391,39 +382,47 @@ def explore_landscape(
                 sad_u.append(vz.unstable[i] / np.linalg.norm(vz.unstable[i]))
         return int(good.sum())
 
-    n_hef = n_hef_ok = 0
-    order = np.argsort(mins.E)[: int(hef_minima)]
-    for r in order:
-        x = mins.X[r]
-        kmax = energy.dim - symmetry_basis(energy, x).shape[0] - 1
-        if hef_modes <= 0 or kmax < 1:
-            break
-        _, V = lowest_modes(energy, x, min(int(hef_modes), kmax))
-        for v in V:
-            for sgn in (1.0, -1.0):
-                n_hef += 1
-                ts = hybrid_eigenvector_following(
-                    energy, x + 0.1 * sgn * v, v0=sgn * v, follow="overlap", **(hef_options or {})
-                )
-                if ts.verified:
-                    n_hef_ok += 1
-                    add_saddles(ts.x[None], verify(energy, ts.x[None], gtol=gtol))
-    counts.update(hef_attempts=n_hef, hef_verified=n_hef_ok)
-    if len(mins) and ef_starts > 0:
-        src = rng.integers(0, len(mins), size=int(ef_starts))
-        X0 = mins.X[src] + ef_kick * _unit_directions(rng, energy, mins.X[src])
-        Z, _, _ = newton_search(
-            energy,
-            X0,
-            mode="index",
-            target_index=1,
-            max_iter=150,
-            gtol=gtol,
-            trust_radius=ef_kick,
-            adaptive=True,
-        )
-        counts["ef_attempts"] = int(ef_starts)
-        counts["ef_verified"] = add_saddles(Z, verify(energy, Z, gtol=gtol))
+    def search_from(rows):
+        """HEF from the ``hef_minima`` lowest minima of ``rows``, EF from kicked ones."""
+        n_hef = n_hef_ok = 0
+        rows = np.asarray(rows, dtype=int)
+        for r in rows[np.argsort(mins.E[rows])][: int(hef_minima)]:
+            x = mins.X[r]
+            kmax = energy.dim - symmetry_basis(energy, x).shape[0] - 1
+            if hef_modes <= 0 or kmax < 1:
+                break
+            _, V = lowest_modes(energy, x, min(int(hef_modes), kmax))
+            for v in V:
+                for sgn in (1.0, -1.0):
+                    n_hef += 1
+                    ts = hybrid_eigenvector_following(
+                        energy, x + 0.1 * sgn * v, v0=sgn * v, follow="overlap", **hef_kw
+                    )
+                    if ts.verified:
+                        n_hef_ok += 1
+                        add_saddles(ts.x[None], verify(energy, ts.x[None], gtol=gtol))
+        counts["hef_attempts"] = counts.get("hef_attempts", 0) + n_hef
+        counts["hef_verified"] = counts.get("hef_verified", 0) + n_hef_ok
+        if rows.size and ef_starts > 0:
+            src = rows[rng.integers(0, rows.size, size=int(ef_starts))]
+            X0 = mins.X[src] + ef_kick * _unit_directions(rng, energy, mins.X[src])
+            Z, _, _ = newton_search(
+                energy,
+                X0,
+                mode="index",
+                target_index=1,
+                max_iter=150,
+                gtol=gtol,
+                trust_radius=ef_kick,
+                adaptive=True,
+            )
+            counts["ef_attempts"] = counts.get("ef_attempts", 0) + int(ef_starts)
+            n_ok = add_saddles(Z, verify(energy, Z, gtol=gtol))
+            counts["ef_verified"] = counts.get("ef_verified", 0) + n_ok
+
+    hef_kw = hef_options or {}
+    n_searched = len(mins)
+    search_from(np.arange(n_searched))
     timings["saddle_searches"] = time.perf_counter() - t1
 
     # ---- Newton-MR census
@@ -486,20 +485,56 @@ def explore_landscape(
         vz = verify(energy, Z, gtol=gtol)
         counts.update({f"tef_{k}": int(np.sum(vz.kind == k)) for k in ("critical", "none")})
         add_census(Z, vz)
+    if tef_ladder > 0:
+        counts.update(
+            _index_ladder(
+                energy,
+                crit,
+                crit_idx,
+                add_census,
+                rounds=int(tef_ladder),
+                width=int(tef_ladder_width),
+                step=float(tef_ladder_step),
+                gtol=gtol,
+            )
+        )
     timings["index_targeted_ef"] = time.perf_counter() - t2
 
-    # ---- connections
+    # ---- connections, and further rounds from the minima they found
     t3 = time.perf_counter()
     ends = np.zeros((0, 2), dtype=int)
-    if len(sads):
-        pair, okp = connect_saddles(energy, sads.X, np.array(sad_u), gtol=gtol)
-        ends = np.full((len(sads), 2), -1, dtype=int)
+    counts.update(connect_via_higher_index=0, connect_failed_descents=0)
+
+    def connect(first):
+        """Ends of the saddles ``first..`` (new minima registered)."""
+        if len(sads) <= first:
+            return np.zeros((0, 2), dtype=int)
+        desc = descend_from_saddles(energy, sads.X[first:], np.array(sad_u[first:]), gtol=gtol)
+        pair, okp = desc.minima, desc.ok
+        counts["connect_via_higher_index"] += int(np.sum(np.any(desc.via > 0, 1) & okp.all(1)))
+        counts["connect_failed_descents"] += int(np.sum(~okp))
+        e = np.full(okp.shape, -1, dtype=int)
         Ep = np.asarray(energy.energy(pair.reshape(-1, energy.dim))).reshape(-1, 2)
         for c in range(2):
             sel = np.flatnonzero(okp[:, c])
             if sel.size:
-                ends[sel, c] = mins.add(pair[sel, c], Ep[sel, c], 0)
+                e[sel, c] = mins.add(pair[sel, c], Ep[sel, c], 0)
+        return e
+
+    ends = connect(0)
     timings["connect"] = time.perf_counter() - t3
+    for _ in range(1, int(rounds)):
+        new = np.arange(n_searched, len(mins))
+        if not new.size:
+            break
+        t1 = time.perf_counter()
+        n_searched, n_s0 = len(mins), len(sads)
+        search_from(new)
+        counts["rounds"] = counts.get("rounds", 1) + 1
+        timings["saddle_searches"] += time.perf_counter() - t1
+        t3 = time.perf_counter()
+        ends = np.concatenate([ends, connect(n_s0)])
+        timings["connect"] += time.perf_counter() - t3
 
     # ---- the census holds every distinct verified critical point
     d_eff = energy.dim - (symmetry_basis(energy, mins.X[0]).shape[0] if len(mins) else 0)

@@ -14,6 +14,7 @@ from analysis.studies.network_landscapes import (
     network_model,
     normalized_connections,
     pspin_landscape,
+    random_label_data,
     store_landscape,
     xor_data,
 )
@@ -45,6 +46,52 @@ def test_datasets_and_models():
         network_model("mnist")
     with pytest.raises(ValueError, match="k must"):
         checkerboard_data(1)
+
+
+def test_random_label_data_is_seeded_and_has_no_label_symmetry():
+    d = random_label_data(12, classes=2, seed=3)
+    assert d.X.shape == (12, 2) and d.n_classes == 2
+    np.testing.assert_array_equal(d.X, random_label_data(12, classes=2, seed=3).X)
+    np.testing.assert_array_equal(d.y, random_label_data(12, classes=2, seed=3).y)
+    assert not np.array_equal(d.X, random_label_data(12, classes=2, seed=4).X)
+    m = network_model("random", hidden=4, n_train=12, classes=2, seed=3)
+    assert m.dim == 2 * 4 + 4 + 4 * 2 + 2
+    np.testing.assert_array_equal(m.data.y, d.y)
+    with pytest.raises(ValueError, match="classes"):
+        random_label_data(12, classes=1)
+
+
+def test_index_ladder_adds_verified_points_one_index_up():
+    E = network_model("random", hidden=2, weight_decay=1e-2, n_train=8, classes=2, seed=0)
+    kw = dict(bh_replicas=4, bh_steps=3, bh_temperature=0.01, bh_step=0.5, quench_gtol=1e-5,
+              quench_max_iter=300, hef_minima=0, ef_starts=0, mr_starts=8,
+              mr_scales=(0.05, 1.0))  # fmt: skip
+    base = explore_landscape(E, seed=1, **kw)
+    land = explore_landscape(E, seed=1, tef_ladder=2, tef_ladder_width=4, **kw)
+    assert land.counts["ladder_starts"] > 0
+    assert land.census_energies.size == base.census_energies.size + land.counts["ladder_new_points"]
+    assert land.census_indices.max() >= base.census_indices.max()
+    np.testing.assert_allclose(land.census_index_fractions, land.census_indices / E.dim)
+
+
+def test_search_rounds_climb_from_the_minima_the_descents_found():
+    E = network_model("random", hidden=3, weight_decay=1e-2, n_train=12, classes=2, seed=0)
+    kw = dict(bh_replicas=4, bh_steps=3, bh_temperature=0.01, bh_step=0.5, quench_gtol=1e-5,
+              quench_max_iter=300, hef_minima=2, hef_modes=1, ef_starts=16, mr_starts=0)  # fmt: skip
+    one = explore_landscape(E, seed=2, **kw)
+    two = explore_landscape(E, seed=2, rounds=3, **kw)
+    assert two.minima_energies.size >= one.minima_energies.size
+    assert two.saddle_energies.size >= one.saddle_energies.size
+    assert two.counts["rounds"] >= 2  # round 1 found a minimum to climb from
+    assert two.counts["hef_attempts"] > one.counts["hef_attempts"]
+    assert two.ends.shape == (two.saddle_energies.size, 2)
+    vs = verify(E, two.saddles)
+    assert np.all(vs.kind == "critical") and np.all(vs.indices == 1)
+    vm = verify(E, two.minima)
+    assert np.all(vm.kind == "critical") and np.all(vm.indices == 0)
+    # every saddle's ends are minima below it
+    b = two.barriers()
+    assert np.all(b[two.ends >= 0] > 0)
 
 
 def test_lj7_landscape_is_the_known_one(lj7):

@@ -11,6 +11,10 @@
 * :mod:`~analysis.studies.compare.dynamics`: the "Dynamics" section's data: the exact N = inf
   p-spin curve (:func:`exact_dynamics_arrays`, solved once per run and stored) and the
   two-time observables of network GD/SGD (:func:`record_two_time`, :func:`dynamics_data`).
+* :mod:`~analysis.studies.compare.graphs`: the "Landscape graphs" section's data: a tiny
+  network and a small p-spin catalogued (minima, connected index-1 saddles) and drawn side
+  by side as disconnectivity graphs in (E - E_min) / (E_top - E_min)
+  (:func:`run_landscape_graphs`, :func:`landscape_graphs_data`).
 * :mod:`~analysis.studies.compare.report`: :func:`make_figures_and_report` (figures drawn
   by worker processes from plain data, report.html and report.md with every warning in one
   table) and the theory lines (:func:`pspin_theory_lines`, from :mod:`pspin.theory`).
@@ -20,6 +24,11 @@ from analysis.studies.compare.dynamics import (
     dynamics_data,
     exact_dynamics_arrays,
     record_two_time,
+)
+from analysis.studies.compare.graphs import (
+    landscape_graphs_data,
+    plot_landscape_graphs,
+    run_landscape_graphs,
 )
 from analysis.studies.compare.landscape import (
     census_task,
@@ -91,4 +100,7 @@ __all__ = [
     "exact_dynamics_arrays",
     "record_two_time",
     "dynamics_data",
+    "run_landscape_graphs",
+    "landscape_graphs_data",
+    "plot_landscape_graphs",
 ]

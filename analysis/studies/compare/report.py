@@ -26,6 +26,7 @@ from analysis.studies.compare.dynamics import (
     dynamics_data,
     exact_dynamics_arrays,
 )
+from analysis.studies.compare.graphs import BARRIER_COLUMNS, UNIT, landscape_graphs_data
 from analysis.studies.compare.models import MODEL_LABELS
 from analysis.studies.compare.tables import load_tables
 from pspin import theory
@@ -43,6 +44,7 @@ FIGURE_DPI = 110
 _PC = "analysis.plots.compare"
 _PS = "analysis.plots.compare_spectra"
 _SL = "analysis.plots.slices"
+_GR = "analysis.studies.compare.graphs"
 
 
 def pspin_theory_lines(p: int) -> dict:
@@ -61,13 +63,14 @@ def pspin_theory_lines(p: int) -> dict:
 
 
 def figure_jobs(
-    tables: dict, lines: dict, p: int, dyn: dict | None = None
+    tables: dict, lines: dict, p: int, dyn: dict | None = None, graphs: dict | None = None
 ) -> list[tuple[str, str, tuple]]:
     """The figures of a comparison: ``(file, "module:function", args)``, costliest first.
 
     Each function is top-level and takes plain data, so any job can run in a worker process.
     ``dyn`` (:func:`~analysis.studies.compare.dynamics.dynamics_data`) adds the dynamics
-    figures.
+    figures, ``graphs`` (:func:`~analysis.studies.compare.graphs.landscape_graphs_data`)
+    the side-by-side disconnectivity graphs.
     """
     jobs = [
         ("figures/spectra.png", f"{_PS}:plot_spectra", (tables, lines, p)),
@@ -103,6 +106,9 @@ def figure_jobs(
             jobs.append(("figures/dynamics_energy.png", f"{_PC}:plot_dynamics_energy", (dyn,)))
         for fam in dyn["networks"]:
             jobs.append((f"figures/dynamics_{fam}.png", f"{_PC}:plot_dynamics_network", (dyn, fam)))
+    if graphs is not None:
+        plain = {"unit": graphs["unit"], "panels": graphs["panels"]}
+        jobs.append(("figures/landscape_graphs.png", f"{_GR}:plot_landscape_graphs", (plain,)))
     return jobs
 
 
@@ -361,7 +367,81 @@ _SECTIONS = [
     ("Critical points of a small p-spin instance", ("index_energy", "census")),
     ("Landscape slices", ("slices_1d", "slices_2d", "paths", "pca")),
     ("Dynamics", ("dynamics_energy", "dynamics_digits", "dynamics_teacher_student")),
+    ("Landscape graphs: a tiny network beside a small p-spin", ("landscape_graphs",)),
 ]
+
+_GRAPH_COLUMNS = [
+    "system",
+    "degrees_of_freedom",
+    "minima",
+    "minima_drawn",
+    "saddles",
+    "saddles_connected",
+    "components",
+    "E_min",
+    "E_top",
+    "barrier_low_median_normalized",
+    "barrier_low_max_normalized",
+]
+
+
+def _graphs_caption(graphs: dict | None) -> dict:
+    """Caption of the landscape-graphs figure (it names the unit and both systems)."""
+    if graphs is None:
+        return {}
+    return {
+        "figures/landscape_graphs.png": (
+            "Disconnectivity graphs of a tiny network and of a small p-spin",
+            f" Energy axis in the unit {UNIT}, per system: E is the intensive energy (the "
+            "network's mean training loss with its weight-decay term; H/N for the p-spin), "
+            "E_min the lowest drawn minimum, E_top the highest verified index-1 saddle "
+            "joining two minima, so each graph spans 0 to 1 and the shapes (how many basins, "
+            "how deep, how they merge) compare although the natural energy scales differ by "
+            "orders of magnitude (E_top - E_min in the table). Each minimum is a vertical "
+            "line up to the level where its basin merges with another through a saddle; "
+            "only minima joined by at least one saddle connected to two verified minima are "
+            "drawn (all of them when none is).",
+        )
+    }
+
+
+def _graphs_text(graphs: dict) -> str:
+    net, ps = graphs["network"], graphs["pspin"]
+    c = net["counts"]
+    ps_cost = (
+        f"its census took {float(ps['cpu_seconds']):.1f} s of CPU"
+        if "cpu_seconds" in ps
+        else "it is the census instance of the section above (no extra cost)"
+    )
+    return (
+        f"Both graphs in {UNIT} (per system; E_min and E_top in each system's own unit in "
+        "the table, barriers per saddle in tables/landscape_graph_barriers.csv; "
+        "barrier_low = the saddle's height above the higher of its two minima). Network: "
+        f"{net['name']}, {c.get('bh_quenches', 0)} basin-hopping quenches, "
+        f"{c.get('hef_attempts', 0)} hybrid eigenvector-following and {c.get('ef_attempts', 0)} "
+        "Newton eigenvector-following searches for index-1 saddles, every point verified "
+        "(|grad| <= 1e-10, index modulo the declared symmetries) and distinct modulo hidden-"
+        "unit permutations and sign flips; catalogued in "
+        f"{float(net['cpu_seconds']):.1f} s of CPU. p-spin: every critical point found from "
+        f"{int(ps['starts'])} random starts, minima joined through the index-1 saddles; "
+        f"{ps_cost}. Both catalogues are budget-limited: the graphs hold the minima and "
+        "saddles found, not necessarily all of them." + _barrier_note(graphs)
+    )
+
+
+def _barrier_note(graphs: dict) -> str:
+    """One sentence comparing the median escape barriers of the two graphs (common unit)."""
+    rows = [r for r in graphs["summary"] if r["saddles_connected"]]
+    if len(rows) < 2:
+        return ""
+    parts = [
+        f"{r['barrier_low_median_normalized']:.3g} ({r['system'].split(',')[0]})" for r in rows
+    ]
+    return (
+        " Median barrier out of the higher of a saddle's two minima, in the common unit: "
+        + " vs ".join(parts)
+        + "."
+    )
 
 
 def _dynamics_captions(dyn: dict | None) -> dict:
@@ -417,10 +497,12 @@ def _dynamics_captions(dyn: dict | None) -> dict:
     }
 
 
-def _sections(written: set[str], tables: dict, dyn: dict | None = None) -> list[ReportSection]:
+def _sections(
+    written: set[str], tables: dict, dyn: dict | None = None, graphs: dict | None = None
+) -> list[ReportSection]:
     out = []
     index_t = _index_table(tables)
-    captions = {**_CAPTIONS, **_dynamics_captions(dyn)}
+    captions = {**_CAPTIONS, **_dynamics_captions(dyn), **_graphs_caption(graphs)}
     for title, names in _SECTIONS:
         figs = tuple(
             ReportFigure(f"figures/{n}.png", *captions[f"figures/{n}.png"])
@@ -440,6 +522,17 @@ def _sections(written: set[str], tables: dict, dyn: dict | None = None) -> list[
                     index=False, float_format=lambda v: f"{v:.4g}", border=0, na_rep="–"
                 ),
                 table_md=markdown_table(index_t),
+            )
+        if title.startswith("Landscape graphs") and graphs is not None:
+            import pandas as pd
+
+            t = pd.DataFrame(graphs["summary"])[_GRAPH_COLUMNS]
+            extra = dict(
+                text=_graphs_text(graphs),
+                table_html=t.to_html(
+                    index=False, float_format=lambda v: f"{v:.4g}", border=0, na_rep="–"
+                ),
+                table_md=markdown_table(t),
             )
         out.append(ReportSection(title, figs, columns=1, **extra))
     return out
@@ -479,7 +572,17 @@ def make_figures_and_report(
     p = int(config["pspin"]["p"])
     lines = pspin_theory_lines(p)
     dyn = _dynamics(run, tables, config)
-    pngs = draw_figures(figure_jobs(tables, lines, p, dyn), workers=workers, progress=progress)
+    graphs = landscape_graphs_data(run, config)
+    if graphs is not None:
+        import pandas as pd
+
+        run.write_table("tables/landscape_graphs.csv", graphs["summary"])
+        run.write_table(
+            "tables/landscape_graph_barriers.csv",
+            pd.DataFrame(graphs["barriers"], columns=list(BARRIER_COLUMNS)),
+        )
+    jobs = figure_jobs(tables, lines, p, dyn, graphs)
+    pngs = draw_figures(jobs, workers=workers, progress=progress)
     written = [run.write_bytes(name, png) for name, png in pngs.items()]
     cols = [
         "model",
@@ -508,7 +611,7 @@ def make_figures_and_report(
         ],
         protocol=_protocol(config),
         summary=tables["summary"][cols],
-        sections=_sections(set(pngs), tables, dyn),
+        sections=_sections(set(pngs), tables, dyn, graphs),
         warnings=_warnings(tables),
     )
     write_report(run, **report)

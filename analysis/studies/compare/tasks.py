@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from analysis.studies.compare.dynamics import TWO_TIME_REPLICAS
+from analysis.studies.compare.graphs import run_landscape_graphs
 from analysis.studies.compare.landscape import census_task, slice_task
 from analysis.studies.compare.models import (
     FAMILY_ID,
@@ -220,7 +221,9 @@ def run_comparison(
     result is stored (arrays then the JSON record, both atomic) as soon as it completes, so
     an interruption loses at most the tasks in flight and a rerun runs only the missing ones.
     The landscape slices through the endpoints of the largest size of each family are then
-    computed here, from the stored endpoints, and stored as tasks of their own.
+    computed here, from the stored endpoints, and stored as tasks of their own, as are the
+    census of the small p-spin instance and the "Landscape graphs" catalogues
+    (:func:`~analysis.studies.compare.graphs.run_landscape_graphs`, unless disabled).
 
     Returns
     -------
@@ -250,4 +253,5 @@ def run_comparison(
             meta, arrays = census_task(config)
             meta["key"] = k
             run.save_task(k, meta, **arrays)
+    run_landscape_graphs(config, run)
     return result

@@ -22,6 +22,7 @@ MICRO = {
         "n_test": 20,
     },
     "spectra": {"endpoints": 1, "dense_max": 60, "slq_probes": 2, "slq_steps": 10},
+    "graphs": {"enabled": False},
 }
 
 
