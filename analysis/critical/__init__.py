@@ -76,6 +76,10 @@ __all__ = [
     "TransitionNetwork",
     "TransitionState",
     "connect_saddles",
+    "climb_index",
+    "SaddleDescents",
+    "descend_from_saddles",
+    "push_off",
     "explore_saddles",
     "hybrid_eigenvector_following",
     "lowest_modes",
@@ -95,9 +99,15 @@ from analysis.critical.basinhopping import (  # noqa: E402
     verified_minima,
 )
 from analysis.critical.newton_mr import NewtonMR, newton_mr, null_fraction  # noqa: E402
+from analysis.critical.saddle_descent import (  # noqa: E402
+    SaddleDescents,
+    descend_from_saddles,
+    push_off,
+)
 from analysis.critical.transition import (  # noqa: E402
     TransitionNetwork,
     TransitionState,
+    climb_index,
     connect_saddles,
     explore_saddles,
     hybrid_eigenvector_following,
