@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from analysis.studies.dynamics_compare import COMPARISON_COLUMNS
 from pspin import theory as th
 
 
@@ -250,24 +251,7 @@ def main(argv=None) -> int:
                 f"## finite N vs the exact e(t): {name} ({t['seconds']:.0f} s wall, "
                 f"{t['cpu_seconds']:.0f} CPU s, {_load()})\n"
             )
-            print(
-                _md(
-                    t["comparison"],
-                    [
-                        "N",
-                        "t",
-                        "e_N",
-                        "se",
-                        "e_inf",
-                        "solver_error",
-                        "deviation",
-                        "N_times_deviation",
-                        "step_bias",
-                        "z",
-                        "z_after",
-                    ],
-                )
-            )
+            print(_md(t["comparison"], list(COMPARISON_COLUMNS)))
             print("\n" + _md(t["fit"], ["t", "a", "a_se", "chi2", "dof", "sizes"]))
             print(
                 "\n"

@@ -30,6 +30,7 @@ from analysis.commands._options import (
     open_run_folder,
     run_config,
 )
+from analysis.studies.dynamics_compare import COMPARISON_COLUMNS
 
 __all__ = ["register", "run_pspin", "run_mlp"]
 
@@ -256,22 +257,7 @@ def _report_markdown(res: dict, tables: dict) -> str:
         "",
         "## Finite N against the exact N = inf energy",
         "",
-        _md_table(
-            comp,
-            [
-                "N",
-                "t",
-                "e_N",
-                "se",
-                "e_inf",
-                "solver_error",
-                "deviation",
-                "N_times_deviation",
-                "step_bias",
-                "z",
-                "z_after",
-            ],
-        ),  # fmt: skip
+        _md_table(comp, list(COMPARISON_COLUMNS)),
         "",
         "## The O(1/N) fit at each time",
         "",

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 __all__ = [
+    "COMPARISON_COLUMNS",
     "comparison_table",
     "correlation_table",
     "endpoint_table",
@@ -22,6 +23,22 @@ __all__ = [
     "inverse_n_fit",
     "step_bias_at",
 ]
+
+
+#: Columns of the finite-N vs exact comparison table (:func:`comparison_table`), in order.
+COMPARISON_COLUMNS = (
+    "N",
+    "t",
+    "e_N",
+    "se",
+    "e_inf",
+    "solver_error",
+    "deviation",
+    "N_times_deviation",
+    "step_bias",
+    "z",
+    "z_after",
+)
 
 
 def _over_samples(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
