@@ -442,33 +442,27 @@ def census(
                     search_options=search_options,
                 )
                 size = X.shape[0]
-                add = _merge_batch(energy, state, X, ver, symmetry, tol)
-                if catalogue is not None:
-                    n_after = state.X.shape[0] + add["X"].shape[0]
-                    catalogue.commit_batch(run_key, b, size, add, n_after)
-                _apply(state, add, size)
-                state.partner_done = hi
-                b += 1
-                bar.update(size, points=state.X.shape[0])
-                continue
-            size = min(bs, max_starts - state.n_starts)
-            X, ver = search_batch(
-                energy,
-                child(root, b),
-                size,
-                lm_fraction=lm_fraction,
-                max_iter=max_iter,
-                gtol=gtol,
-                eig_tol=eig_tol,
-                known=state.X,
-                known_indices=state.k,
-                deflation=deflation,
-                search_options=search_options,
-            )
+            else:
+                size = min(bs, max_starts - state.n_starts)
+                X, ver = search_batch(
+                    energy,
+                    child(root, b),
+                    size,
+                    lm_fraction=lm_fraction,
+                    max_iter=max_iter,
+                    gtol=gtol,
+                    eig_tol=eig_tol,
+                    known=state.X,
+                    known_indices=state.k,
+                    deflation=deflation,
+                    search_options=search_options,
+                )
             add = _merge_batch(energy, state, X, ver, symmetry, tol)
             if catalogue is not None:
                 catalogue.commit_batch(run_key, b, size, add, state.X.shape[0] + add["X"].shape[0])
             _apply(state, add, size)
+            if partner:
+                state.partner_done = hi
             b += 1
             bar.update(size, points=state.X.shape[0])
     return _finish(energy, state, symmetry, d, energy_bins, stopped, root, t0)

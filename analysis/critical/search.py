@@ -307,8 +307,12 @@ def search_batch(
                 **(search_options or {}),
             )[0],
         )
-    X = np.concatenate(parts)
-    # polish: a few plain Newton steps (quadratic convergence from close candidates)
+    return _polish_and_verify(energy, np.concatenate(parts), gtol, eig_tol)
+
+
+def _polish_and_verify(energy, X, gtol, eig_tol) -> tuple[np.ndarray, Verified]:
+    """A few plain Newton steps on the candidates (quadratic convergence from close ones),
+    kept where they stay finite and bounded, then verification."""
     Xp, gn, _ = newton_search(energy, X, mode="newton", max_iter=6, gtol=gtol * 1e-3)
     ok = np.isfinite(Xp).all(axis=1) & (gn <= np.linalg.norm(Xp, axis=1) + 1.0)
     X = np.where(ok[:, None], Xp, X)
@@ -393,7 +397,4 @@ def partner_batch(
         deflate=(src if known is None else known) if deflation else None,
         **(search_options or {}),
     )
-    Xp, gn, _ = newton_search(energy, X, mode="newton", max_iter=6, gtol=gtol * 1e-3)
-    ok = np.isfinite(Xp).all(axis=1) & (gn <= np.linalg.norm(Xp, axis=1) + 1.0)
-    X = np.where(ok[:, None], Xp, X)
-    return X, verify(energy, X, gtol=gtol, eig_tol=eig_tol)
+    return _polish_and_verify(energy, X, gtol, eig_tol)
